@@ -1,0 +1,98 @@
+"""Provenance: what went into an output, recorded next to it as ``<name>.manifest.json``."""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from . import config
+
+KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pandas", "pyarrow",
+                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint",
+                "pypandoc-binary", "pandera")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(config.ROOT))
+    except ValueError:
+        return str(path)
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+@lru_cache(maxsize=1)
+def git_state() -> dict:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=config.ROOT, capture_output=True,
+                                text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=config.ROOT, capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return {"commit": None, "dirty": None}
+        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def input_hashes(paths: list[Path]) -> dict[str, str]:
+    return {rel(p): sha256_file(p) for p in paths if Path(p).is_file()}
+
+
+def fingerprint(hashes: dict[str, str]) -> str:
+    """Short, order-independent digest of the input files' hashes."""
+    h = hashlib.sha256()
+    for k in sorted(hashes):
+        h.update(f"{k}\0{hashes[k]}\n".encode())
+    return h.hexdigest()
+
+
+def build_manifest(*, unit, spec, params_file: Path | None, inputs: list[Path], started: str,
+                   finished: str, outputs: list[Path], extra: dict | None = None) -> dict:
+    ins = input_hashes(inputs)
+    doc = {
+        "report": unit.report,
+        "title": spec.title,
+        "period": unit.period,
+        "variant": unit.variant,
+        "parameters": unit.params,
+        "template": {rel(spec.notebook): sha256_file(spec.notebook)},
+        "params_file": {rel(params_file): sha256_file(params_file)} if params_file and Path(params_file).is_file() else {},
+        "inputs": ins,
+        "data_fingerprint": fingerprint(ins)[:12],
+        "versions": package_versions(),
+        "git": git_state(),
+        "started": started,
+        "finished": finished,
+        "outputs": [rel(p) for p in outputs],
+        "argv": sys.argv,
+    }
+    if extra:
+        doc.update(extra)
+    return doc
+
+
+def dumps(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"

@@ -1,0 +1,190 @@
+"""Parameters: ``params/<report>/<period>.yaml``, validated before anything runs.
+
+Values are plain scalars. The report's spec (``notebooks/<report>.report.yaml``) gives
+each key's type. The expand parameter (e.g. ``region``) may also be ``"*"`` or a list
+(possibly containing ``"*"``), which :func:`expand` turns into one run per value.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .errors import ParamsError
+from .reports import ReportSpec
+
+PERIOD_RE = re.compile(r"^(?P<y1>\d{4})(?:-(?P<y2>\d{4})(?:-S(?P<sem>[12]))?)?$")
+PERIOD_HELP = "'2023-2024-S2' (semester), '2023-2024' (school year) or '2024' (calendar year)"
+SLUG_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def check_period(value: object) -> str | None:
+    """Return an error message, or None when ``value`` is a valid period string."""
+    if not isinstance(value, str):
+        return f"must be a string in quotes, e.g. \"2023-2024-S2\" (got {type(value).__name__} {value!r})"
+    m = PERIOD_RE.match(value)
+    if not m:
+        return f"{value!r} does not match the period convention: {PERIOD_HELP}"
+    if m["y2"] and int(m["y2"]) != int(m["y1"]) + 1:
+        return f"{value!r}: a school year spans two consecutive years, e.g. 2023-2024"
+    return None
+
+
+def _escapes(value: str) -> bool:
+    v = value.replace("\\", "/")
+    return (
+        v.startswith("/")
+        or v.startswith("~")
+        or bool(re.match(r"^[A-Za-z]:", v))
+        or ".." in v.split("/")
+        or "\x00" in v
+    )
+
+
+def _check_scalar(key: str, typ: str, value: object) -> str | None:
+    if typ == "period":
+        return check_period(value)
+    if typ == "bool":
+        return None if isinstance(value, bool) else f"must be true or false (got {value!r})"
+    if typ == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"must be a whole number (got {value!r})"
+    if typ == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else f"must be a number (got {value!r})"
+    # str and path
+    if not isinstance(value, str):
+        return f"must be a text value (got {type(value).__name__} {value!r})"
+    if not value.strip():
+        return "must not be empty"
+    if _escapes(value):
+        return f"{value!r} points outside the project's folders (no '..', no absolute paths)"
+    return None
+
+
+def load(spec: ReportSpec, path: Path) -> dict:
+    """Read and validate one params file; raise ParamsError naming file and key."""
+    rel = _rel(path)
+    if not path.is_file():
+        raise ParamsError(f"{rel}: no such params file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{rel}: not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{rel}: expected 'key: value' lines, got {type(data).__name__}")
+    errors = validate(spec, data, expanded=False)
+    if "period" in data and not any(e[0] == "period" for e in errors) and data["period"] != path.stem:
+        errors.append(("period", f"{data['period']!r} does not match the file name "
+                                 f"'{path.name}' (expected period: \"{path.stem}\")"))
+    if errors:
+        lines = [f"{rel}: key '{k}': {msg}" for k, msg in errors]
+        raise ParamsError("\n".join(lines))
+    return data
+
+
+def validate(spec: ReportSpec, data: dict, *, expanded: bool = True) -> list[tuple[str, str]]:
+    """All problems of ``data`` against ``spec`` as (key, message) pairs."""
+    errors: list[tuple[str, str]] = []
+    for key in data:
+        if key not in spec.params:
+            errors.append((str(key), f"unknown key (allowed: {', '.join(spec.params)})"))
+    for key, typ in spec.params.items():
+        if key not in data:
+            errors.append((key, f"missing (type {typ})"))
+            continue
+        value = data[key]
+        if spec.expand and key == spec.expand.param and not expanded:
+            values = value if isinstance(value, list) else [value]
+            if not values:
+                errors.append((key, "empty list"))
+            for v in values:
+                if v == "*":
+                    continue
+                msg = _check_scalar(key, typ, v)
+                if msg is None and not SLUG_RE.match(str(v)):
+                    msg = f"{v!r}: use the ASCII slug (letters, digits, '-', '_')"
+                if msg:
+                    errors.append((key, msg))
+            continue
+        msg = _check_scalar(key, typ, value)
+        if msg:
+            errors.append((key, msg))
+    return errors
+
+
+@dataclass(frozen=True)
+class RunUnit:
+    """One execution: a report for a period (and a variant: region/district slug)."""
+
+    report: str
+    period: str
+    params: dict
+    variant: str | None = None  # None = the default (whole city/country/oblast)
+    params_file: Path | None = None
+
+    @property
+    def label(self) -> str:
+        v = f" [{self.variant}]" if self.variant else ""
+        return f"{self.report} {self.period}{v}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.period}/{self.report}" + (f"/{self.variant}" if self.variant else "")
+
+    def output_base(self) -> Path:
+        """output/<period>/<report> or output/<period>/<report>/<variant> (no suffix)."""
+        base = config.OUTPUT_DIR / self.period
+        return base / self.report / self.variant if self.variant else base / self.report
+
+
+def expand(spec: ReportSpec, data: dict, params_file: Path | None = None) -> list[RunUnit]:
+    period = data["period"]
+    if not spec.expand:
+        return [RunUnit(spec.name, period, dict(data), None, params_file)]
+    key, default = spec.expand.param, spec.expand.default
+    raw = data[key]
+    requested = raw if isinstance(raw, list) else [raw]
+    values: list[str] = []
+    for v in requested:
+        for item in (spec.expand.values() if v == "*" else [v]):
+            if item not in values:
+                values.append(item)
+    units = []
+    for v in values:
+        p = dict(data)
+        p[key] = v
+        units.append(RunUnit(spec.name, period, p, None if v == default else v, params_file))
+    return units
+
+
+def units_for(spec: ReportSpec, period: str, variant: str | None = None) -> list[RunUnit]:
+    path = spec.params_dir / f"{period}.yaml"
+    data = load(spec, path)
+    units = expand(spec, data, path)
+    if variant is not None:
+        units = [u for u in units if (u.variant or spec.expand.default if spec.expand else None) == variant
+                 or u.variant == variant]
+        if not units and spec.expand:
+            # a variant not listed in the params file: run it anyway if it is a known value
+            known = spec.expand.values()
+            if variant not in known and variant != spec.expand.default:
+                raise ParamsError(f"{_rel(path)}: key '{spec.expand.param}': unknown value "
+                                  f"{variant!r} (known: {', '.join(known)})")
+            p = dict(data)
+            p[spec.expand.param] = variant
+            units = [RunUnit(spec.name, period, p,
+                             None if variant == spec.expand.default else variant, path)]
+    return units
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(config.ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,141 @@
+"""raw -> processed: read every raw file a report declares, check it, write parquet.
+
+``data/raw/`` is never written. ``data/processed/<report>/<stem>.parquet`` is rebuilt
+from raw by this module only, atomically (temp file + rename), and only after the whole
+report's raw data has been read and validated: a failed validation leaves the previous
+processed files (and outputs) untouched.
+
+Numbers in raw files may be plain (``22645``, ``80.5``) or in Kazakh print convention
+(``22 645``, ``80,5``, ``80,5%``); an empty cell or ``-`` means "none" (missing).
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from . import config
+from .errors import DataError
+from .reports import ReportSpec
+
+NUM_RE = re.compile(r"^[+-]?(\d{1,3}([  \u202f]\d{3})+|\d+)([.,]\d+)?%?$")
+NONE_VALUES = {"", "-", "–", "—"}
+TEXT_COLUMNS = re.compile(r"(^period$|_slug$|^row_type$|^source$|^note$|name|^city$|^oblast$)")
+
+
+def parse_number(text: str) -> float | None:
+    """'22 645' -> 22645.0, '80,5%' -> 80.5, '-' -> None; ValueError if not a number."""
+    t = text.strip()
+    if t in NONE_VALUES:
+        return None
+    if not NUM_RE.match(t):
+        raise ValueError(text)
+    t = t.rstrip("%").replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace(",", ".")
+    return float(t)
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a raw CSV as text cells (no type guessing yet), refusing mojibake."""
+    rel = _rel(path)
+    if not path.is_file():
+        raise DataError(f"{rel}: file not found (listed in the report's spec as an input)")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{rel}: row {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}). If it was saved by "
+            "Excel as 'CSV (Windows)', re-save it as 'CSV UTF-8 (comma delimited)'.") from None
+    if not text.strip():
+        raise DataError(f"{rel}: the file is empty (expected a header row and data rows)")
+    from io import StringIO
+
+    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    df.columns = [unicodedata.normalize("NFC", str(c)).strip() for c in df.columns]
+    for c in df.columns:
+        df[c] = df[c].map(lambda s: unicodedata.normalize("NFC", s).strip())
+    return df
+
+
+def coerce(df: pd.DataFrame, rel: str) -> pd.DataFrame:
+    """Turn numeric-looking columns into numbers; keep text columns as text."""
+    out = df.copy()
+    for col in out.columns:
+        if TEXT_COLUMNS.search(col):
+            out[col] = out[col].replace("", pd.NA).astype("string")
+            continue
+        vals = out[col]
+        nonempty = vals[~vals.isin(NONE_VALUES)]
+        if len(nonempty) == 0:
+            out[col] = pd.array([pd.NA] * len(vals), dtype="Float64")
+            continue
+        parsed = []
+        ok = True
+        for v in vals:
+            try:
+                parsed.append(parse_number(v))
+            except ValueError:
+                ok = False
+                break
+        if ok:
+            ser = pd.Series(parsed, index=out.index, dtype="Float64")
+            if all(x is None or float(x).is_integer() for x in parsed):
+                ser = ser.astype("Int64")
+            out[col] = ser
+        else:
+            out[col] = vals.replace("", pd.NA).astype("string")
+    return out
+
+
+def load_raw_tables(spec: ReportSpec) -> dict[str, pd.DataFrame]:
+    """Read and check every raw input of a report; raise DataError listing all problems."""
+    from . import validate as _validate  # schema checks (may be a no-op for some files)
+
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[str] = []
+    for rel in spec.inputs:
+        path = config.RAW_DIR / rel
+        try:
+            raw = read_raw(path)
+            problems.extend(_validate.check_raw(rel, raw))
+            tables[rel] = coerce(raw, rel)
+        except DataError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataError("\n".join(problems))
+    return tables
+
+
+def prepare_report(spec: ReportSpec) -> list[Path]:
+    """Validate all raw inputs of ``spec`` and (re)write their processed parquet files."""
+    tables = load_raw_tables(spec)
+    written = []
+    for rel, df in tables.items():
+        out = spec.processed_path(rel)
+        atomic_write_parquet(df, out)
+        written.append(out)
+    return written
+
+
+def atomic_write_parquet(df: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(config.ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,143 @@
+"""Render an executed notebook (the audit record) to reader formats, without re-running.
+
+HTML: nbconvert's ``basic`` template (cells only, inputs excluded) wrapped in esep's own
+page (``templates/page.html.j2`` + ``report.css``): title block, table of contents,
+footer with the data fingerprint. No external URL of any kind (no MathJax/require.js).
+Other formats (PDF, DOCX) are produced from that HTML by :mod:`esep.publish_formats`
+when available.
+"""
+from __future__ import annotations
+
+import copy
+import html
+import os
+import re
+import tempfile
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+
+from . import __version__
+from . import narrative
+from .scraps import read_scraps
+
+TEMPLATES = Path(__file__).parent / "templates"
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove", "remove_cell", "hide"}
+
+
+def period_label(period: str) -> str:
+    """'2023-2024-S2' -> '2023-2024 оқу жылының 2-жартыжылдығы' etc."""
+    m = re.match(r"^(\d{4})-(\d{4})-S([12])$", period)
+    if m:
+        return f"{m[1]}-{m[2]} оқу жылының {m[3]}-жартыжылдығы"
+    if re.match(r"^\d{4}-\d{4}$", period):
+        return f"{period} оқу жылы"
+    return f"{period} жыл"
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder + rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def reader_notebook(nb):
+    """A copy of ``nb`` ready for readers: placeholders filled, code/noise removed."""
+    nb = copy.deepcopy(nb)
+    scraps = read_scraps(nb)
+    narrative.fill_notebook(nb, scraps)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & HIDDEN_TAGS:
+            continue
+        if cell.cell_type == "code":
+            outs = [o for o in cell.get("outputs", [])
+                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                    and not (o.get("output_type") == "display_data"
+                             and set(o.get("data", {})) <= {"application/scrapbook.scrap.json+json",
+                                                             "text/plain"}
+                             and "application/scrapbook.scrap.json+json" in o.get("data", {}))]
+            cell.outputs = outs
+            if not outs:
+                continue
+        if cell.cell_type == "raw":
+            continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exp = HTMLExporter(template_name="basic")
+    exp.exclude_input = True
+    exp.exclude_input_prompt = True
+    exp.exclude_output_prompt = True
+    exp.anchor_link_text = ""
+    return exp
+
+
+@lru_cache(maxsize=1)
+def _page_template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    return env.get_template("page.html.j2")
+
+
+def _toc(body: str) -> list[dict]:
+    items = []
+    for m in re.finditer(r'<h([23])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', body, re.S):
+        text = re.sub(r"<[^>]+>", "", m.group(3)).strip()
+        if text:
+            items.append({"level": int(m.group(1)), "id": m.group(2), "text": html.unescape(text)})
+    return items
+
+
+def _demote_h1(body: str) -> str:
+    """The page has one h1 (the title block); notebook h1 headings become h2."""
+    return re.sub(r"<(/?)h1(\s|>)", r"<\1h2\2", body)
+
+
+def render_html(nb, *, title: str, period: str, place: str | None = None,
+                fingerprint: str = "", built: datetime | None = None) -> str:
+    rnb = reader_notebook(nb)
+    body, _ = _exporter().from_notebook_node(rnb)
+    body = _demote_h1(body)
+    built = built or datetime.now()
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return _page_template().render(
+        title=title, period=period, period_label=period_label(period), place=place,
+        built_date=built.strftime("%Y-%m-%d %H:%M"), fingerprint=fingerprint[:12],
+        toc=_toc(body), body=_markup(body), css=_markup(css), version=__version__,
+    )
+
+
+def _markup(s: str):
+    from markupsafe import Markup
+
+    return Markup(s)
+
+
+EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+
+
+def external_urls(page: str) -> list[str]:
+    """Every place a page would load something from the network (should be none)."""
+    return [page[max(0, m.start() - 40): m.end() + 60] for m in EXTERNAL_URL.finditer(page)]
+
+
+def read_notebook(path: Path):
+    return nbformat.read(str(path), as_version=4)

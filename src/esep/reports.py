@@ -1,0 +1,120 @@
+"""Report types, declared one per ``notebooks/<name>.report.yaml``.
+
+A spec says everything the pipeline needs to know about a report type: its title, its
+template notebook, its parameter schema, the raw files it reads and, optionally, the
+parameter it expands over (one run per region/district). Adding a report type means
+adding a notebook and its spec: no runner code changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .errors import EsepError
+
+PARAM_TYPES = {"period", "str", "int", "float", "bool", "path"}
+
+
+@dataclass(frozen=True)
+class Expand:
+    param: str
+    default: str
+    values_from: str  # "<file relative to data/raw>#<column>"
+
+    def values(self) -> list[str]:
+        """Every value '*' expands to (order of first appearance in the source file)."""
+        import pandas as pd
+
+        rel, _, column = self.values_from.partition("#")
+        path = config.RAW_DIR / rel
+        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        if column not in df.columns:
+            raise EsepError(f"{path}: column '{column}' (expand.values_from) not found")
+        vals = [v.strip() for v in df[column].dropna() if v.strip()]
+        seen: dict[str, None] = {}
+        for v in vals:
+            if v != self.default:
+                seen.setdefault(v, None)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    title: str
+    notebook: Path
+    params: dict[str, str]
+    inputs: tuple[str, ...]
+    expand: Expand | None = None
+    spec_path: Path | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def input_paths(self) -> list[Path]:
+        return [config.RAW_DIR / p for p in self.inputs]
+
+    def processed_path(self, raw_rel: str) -> Path:
+        return config.PROCESSED_DIR / Path(raw_rel).with_suffix(".parquet")
+
+    @property
+    def params_dir(self) -> Path:
+        return config.PARAMS_DIR / self.name
+
+    def periods(self) -> list[str]:
+        if not self.params_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.params_dir.glob("*.yaml"))
+
+
+def _load_spec(path: Path) -> ReportSpec:
+    name = path.name[: -len(".report.yaml")]
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise EsepError(f"{path}: not valid YAML: {exc}") from None
+    for key in ("title", "notebook", "params", "inputs"):
+        if key not in raw:
+            raise EsepError(f"{path}: missing key '{key}'")
+    params = {str(k): str(v) for k, v in (raw["params"] or {}).items()}
+    bad = {k: v for k, v in params.items() if v not in PARAM_TYPES}
+    if bad:
+        raise EsepError(f"{path}: unknown parameter type(s) {bad}; allowed: {sorted(PARAM_TYPES)}")
+    if "period" not in params:
+        raise EsepError(f"{path}: every report needs a 'period' parameter")
+    exp = raw.get("expand")
+    expand = None
+    if exp:
+        expand = Expand(param=exp["param"], default=str(exp.get("default", "all")),
+                        values_from=exp["values_from"])
+        if expand.param not in params:
+            raise EsepError(f"{path}: expand.param '{expand.param}' is not a parameter")
+    known = {"title", "notebook", "params", "inputs", "expand"}
+    return ReportSpec(
+        name=name,
+        title=str(raw["title"]),
+        notebook=path.parent / raw["notebook"],
+        params=params,
+        inputs=tuple(raw["inputs"] or ()),
+        expand=expand,
+        spec_path=path,
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def all_reports() -> dict[str, ReportSpec]:
+    specs = {}
+    for path in sorted(config.NOTEBOOKS_DIR.glob("*.report.yaml")):
+        spec = _load_spec(path)
+        specs[spec.name] = spec
+    return specs
+
+
+def get(name: str) -> ReportSpec:
+    specs = all_reports()
+    if name not in specs:
+        known = ", ".join(specs) or "none"
+        raise EsepError(f"unknown report '{name}' (known: {known})")
+    return specs[name]

@@ -1,0 +1,1 @@
+"""Pure helper functions the report notebooks import (formatting, tables, charts, data)."""

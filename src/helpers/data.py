@@ -1,0 +1,44 @@
+"""Data access for notebooks: the only helper module that touches files."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+
+class MissingDataError(FileNotFoundError):
+    """A processed file is absent: the user has to run `esep prepare`."""
+
+
+def processed_dir() -> Path:
+    """``<root>/data/processed``, root from ``esep.config`` (honours ``ESEP_ROOT``)."""
+    try:
+        from esep import config
+        return Path(config.PROCESSED_DIR)
+    except (ImportError, AttributeError):
+        env = os.environ.get("ESEP_ROOT")
+        root = Path(env).resolve() if env else Path(__file__).resolve().parents[2]
+        return root / "data" / "processed"
+
+
+def path(report: str, stem: str) -> Path:
+    return processed_dir() / report / f"{stem}.parquet"
+
+
+def load(report: str, stem: str) -> pd.DataFrame:
+    """Processed table ``data/processed/<report>/<stem>.parquet`` as a DataFrame."""
+    p = path(report, stem)
+    if not p.is_file():
+        raise MissingDataError(
+            f"processed data file not found: {p} — run `esep prepare {report}` "
+            f"(it builds data/processed/ from data/raw/{report}/{stem}.csv)")
+    return pd.read_parquet(p)
+
+
+def for_period(df: pd.DataFrame, period: str, city: str | None = None) -> pd.DataFrame:
+    """Rows of ``df`` for one period (and city, when the frame has a ``city`` column)."""
+    out = df[df["period"].astype(str) == str(period)]
+    if city is not None and "city" in out.columns:
+        out = out[out["city"] == city]
+    return out.reset_index(drop=True)

@@ -1,0 +1,175 @@
+"""Kazakh number formatting: ``22 645``, ``80,5%``, ``+3 319``, ``-`` for missing.
+
+One rounding rule everywhere: ROUND_HALF_UP on the decimal representation of the
+value (``0.05 -> 0.1``, ``2.675 -> 2.68``), never binary float rounding.
+"""
+from __future__ import annotations
+
+import math
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+DASH = "-"          # printed for missing / "none"
+THOUSANDS = " "     # plain U+0020 space
+DECIMAL = ","       # decimal comma
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NaN, pd.NA, NaT and empty strings."""
+    if x is None:
+        return True
+    if isinstance(x, str):
+        return x.strip() == ""
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def to_decimal(x: Any) -> Decimal:
+    """Exact decimal of the value as written (``repr``), so 0.05 stays 0.05."""
+    if isinstance(x, Decimal):
+        return x
+    if hasattr(x, "item"):           # numpy scalar -> python scalar
+        x = x.item()
+    try:
+        return Decimal(repr(x)) if isinstance(x, float) else Decimal(str(x))
+    except InvalidOperation:
+        raise ValueError(f"not a number: {x!r}") from None
+
+
+def round_half_up(x: Any, decimals: int = 0) -> Decimal:
+    """Round to ``decimals`` places, halves away from zero."""
+    return to_decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def truncate(x: Any, decimals: int = 0) -> Decimal:
+    """Cut to ``decimals`` places (toward zero), as some hand-made reports do."""
+    return to_decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
+
+
+def rounded(x: Any, decimals: int = 0) -> float | int:
+    """Plain Python number rounded by the one rule (int when decimals == 0)."""
+    d = round_half_up(x, decimals)
+    return int(d) if decimals == 0 else float(d)
+
+
+def _digits(d: Decimal, decimals: int) -> str:
+    sign = "-" if d < 0 else ""
+    s = f"{abs(d):.{decimals}f}"
+    whole, _, frac = s.partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    out = THOUSANDS.join(groups)
+    if decimals > 0:
+        out += DECIMAL + frac
+    return sign + out
+
+
+def num(x: Any, decimals: int = 0) -> str:
+    """``22645 -> "22 645"``, ``2.94 (1) -> "2,9"``, missing -> ``"-"``."""
+    if is_missing(x):
+        return DASH
+    d = round_half_up(x, decimals)
+    if d == 0:
+        d = abs(d)  # no "-0"
+    return _digits(d, decimals)
+
+
+def pct(x: Any, decimals: int = 1) -> str:
+    """Value already in percent: ``80.54 -> "80,5%"``."""
+    if is_missing(x):
+        return DASH
+    return num(x, decimals) + "%"
+
+
+def signed(x: Any, decimals: int = 0) -> str:
+    """Change with explicit sign: ``3319 -> "+3 319"``, ``-202 -> "-202"``, 0 -> ``"0"``."""
+    if is_missing(x):
+        return DASH
+    d = round_half_up(x, decimals)
+    body = _digits(abs(d), decimals)
+    if d > 0:
+        return "+" + body
+    if d < 0:
+        return "-" + body
+    return body
+
+
+def signed_pct(x: Any, decimals: int = 1) -> str:
+    """``37.5 -> "+37,5%"``."""
+    if is_missing(x):
+        return DASH
+    return signed(x, decimals) + "%"
+
+
+def dash(x: Any, formatter: Callable[..., str] = num, **kwargs: Any) -> str:
+    """``"-"`` for missing, otherwise ``formatter(x, **kwargs)``."""
+    return DASH if is_missing(x) else formatter(x, **kwargs)
+
+
+def auto(x: Any) -> str:
+    """Default cell formatter: integers as ``num(x)``, other floats with 1 decimal,
+    text unchanged, missing as ``"-"``."""
+    if is_missing(x):
+        return DASH
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, (int, float)) or hasattr(x, "dtype"):
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            return str(x)
+        if math.isfinite(v) and v == int(v):
+            return num(int(v))
+        return num(x, 1)
+    return str(x)
+
+
+FORMATTERS: dict[str, Callable[..., str]] = {
+    "num": num, "int": num, "pct": pct, "signed": signed, "signed_pct": signed_pct,
+    "auto": auto, "text": lambda x: DASH if is_missing(x) else str(x),
+}
+
+
+def formatter(spec: Any) -> Callable[[Any], str]:
+    """Turn a spec into a one-argument formatter.
+
+    ``"num"``, ``"pct"``, ``"signed"``, ``"signed_pct"``, ``"auto"``, ``"text"``;
+    ``("num", 1)`` / ``("pct", 0)`` for explicit decimals; or any callable.
+    """
+    if callable(spec):
+        return spec
+    if isinstance(spec, str):
+        if spec not in FORMATTERS:
+            raise ValueError(f"unknown format {spec!r}; known: {sorted(FORMATTERS)}")
+        return FORMATTERS[spec]
+    if isinstance(spec, tuple) and len(spec) == 2:
+        name, decimals = spec
+        f = formatter(name)
+        return lambda x: f(x, decimals)
+    raise ValueError(f"bad format spec {spec!r}")
+
+
+def format_frame(df: pd.DataFrame, spec: Mapping[Any, Any] | None = None,
+                 default: Any = "auto") -> pd.DataFrame:
+    """Copy of ``df`` with every cell turned into display text.
+
+    ``spec`` maps column -> format spec (see :func:`formatter`); other columns use
+    ``default`` (``"auto"``: integers ``22 645``, floats ``2,9``, text unchanged,
+    missing ``-``).
+    """
+    spec = dict(spec or {})
+    unknown = [c for c in spec if c not in df.columns]
+    if unknown:
+        raise KeyError(f"format_frame: columns not in frame: {unknown}")
+    out = pd.DataFrame(index=df.index, columns=df.columns, dtype=object)
+    for col in df.columns:
+        f = formatter(spec.get(col, default))
+        out[col] = [f(v) for v in df[col].tolist()]
+    return out

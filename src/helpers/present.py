@@ -1,0 +1,150 @@
+"""Render a DataFrame as a captioned HTML table for the report.
+
+Plain, deterministic HTML: ``<table>`` with a real ``<caption>``, a ``<thead>`` whose
+spanner cells use ``colspan``/``rowspan`` (pandoc turns this into a real Word table),
+and a ``<tbody>``. Every string is HTML-escaped; no external URLs, no scripts, no
+random ids. Numbers are formatted with :mod:`helpers.fmt`.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from . import fmt
+
+TOTAL = "Барлығы"
+
+CSS = (
+    "<style>"
+    "table.esep-table{border-collapse:collapse;margin:0.6em 0 1.2em 0;font-size:0.92em;}"
+    "table.esep-table caption{caption-side:top;text-align:left;font-weight:bold;"
+    "padding:0 0 0.4em 0;}"
+    "table.esep-table th,table.esep-table td{border:1px solid #b8b8b8;padding:3px 7px;"
+    "vertical-align:middle;}"
+    "table.esep-table thead th{background:#eef2f6;text-align:center;font-weight:bold;}"
+    "table.esep-table td.num{text-align:right;white-space:nowrap;"
+    "font-variant-numeric:tabular-nums;}"
+    "table.esep-table td.text{text-align:left;}"
+    "table.esep-table tr.total td{font-weight:bold;background:#f6f6f6;}"
+    "</style>"
+)
+
+
+class Table:
+    """A rendered report table: ``.html`` (string), ``.caption``, ``.data`` (display text).
+
+    Displays as HTML in Jupyter (``_repr_html_``).
+    """
+
+    def __init__(self, html_text: str, caption: str, data: pd.DataFrame):
+        self.html = html_text
+        self.caption = caption
+        self.data = data
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"Table({self.caption!r}, {self.data.shape[0]} rows)"
+
+
+def _header_tuples(df: pd.DataFrame, spanners: Mapping[str, Sequence[Any]] | None,
+                   labels: Mapping[Any, str]) -> list[tuple[str, ...]]:
+    """One tuple of header labels per column, top level first ('' = no label)."""
+    if isinstance(df.columns, pd.MultiIndex):
+        if spanners:
+            raise ValueError("table(): use either MultiIndex columns or spanners, not both")
+        tuples = [tuple("" if (x is None or (isinstance(x, float) and pd.isna(x)))
+                        else str(labels.get(x, x)) for x in col) for col in df.columns]
+        return tuples
+    spanners = dict(spanners or {})
+    owner: dict[Any, str] = {}
+    for span, cols in spanners.items():
+        for c in cols:
+            if c not in df.columns:
+                raise KeyError(f"table(): spanner {span!r} names unknown column {c!r}")
+            owner[c] = span
+    if not owner:
+        return [(str(labels.get(c, c)),) for c in df.columns]
+    return [(owner[c], str(labels.get(c, c))) if c in owner else (str(labels.get(c, c)), "")
+            for c in df.columns]
+
+
+def _thead(tuples: list[tuple[str, ...]]) -> str:
+    """Header rows: a label spans the adjacent columns sharing it (colspan); a column
+    whose lower levels are empty spans down to the last header row (rowspan)."""
+    n = len(tuples[0])
+    depth = [max((i + 1 for i, x in enumerate(t) if x != ""), default=1) for t in tuples]
+    rows = []
+    for lvl in range(n):
+        cells = []
+        j = 0
+        while j < len(tuples):
+            t = tuples[j]
+            if depth[j] <= lvl:          # covered by a rowspan from above
+                j += 1
+                continue
+            k = j + 1
+            if depth[j] == lvl + 1:      # leaf: spans down to the last header row
+                colspan, rowspan = 1, n - lvl
+            else:                        # spanner over adjacent columns sharing it
+                while k < len(tuples) and depth[k] > lvl + 1 and tuples[k][: lvl + 1] == t[: lvl + 1]:
+                    k += 1
+                colspan, rowspan = k - j, 1
+            attrs = (f' colspan="{colspan}"' if colspan > 1 else "") + \
+                    (f' rowspan="{rowspan}"' if rowspan > 1 else "")
+            scope = "colgroup" if colspan > 1 else "col"
+            cells.append(f'<th scope="{scope}"{attrs}>{html.escape(t[lvl])}</th>')
+            j = k
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "<thead>" + "".join(rows) + "</thead>"
+
+
+def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None = None,
+          spanners: Mapping[str, Sequence[Any]] | None = None,
+          labels: Mapping[Any, str] | None = None, total_label: str | None = TOTAL,
+          note: str | None = None) -> Table:
+    """Captioned HTML table.
+
+    - ``formats``: column -> fmt spec (``"num"``, ``"pct"``, ``("num", 1)``, callable...);
+      other columns: integers ``22 645``, floats one decimal, text as is, missing ``-``.
+    - ``spanners``: {"Іс-шаралар": [col, col, ...]} puts a spanning header over
+      adjacent columns (flat columns only). MultiIndex columns (e.g. from
+      :func:`helpers.tables.wide`) become multi-row headers automatically.
+    - ``labels``: column (or header level value) -> displayed header text.
+    - ``total_label``: rows whose any cell equals it (or whose ``row_type`` is
+      ``total``) are shown bold. A ``row_type`` column is never displayed.
+    - ``note``: optional source/footnote line under the table.
+    """
+    labels = dict(labels or {})
+    data = df.copy()
+    is_total = pd.Series(False, index=data.index)
+    if "row_type" in data.columns and not isinstance(data.columns, pd.MultiIndex):
+        is_total |= data["row_type"] == "total"
+        data = data.drop(columns="row_type")
+    if total_label is not None:
+        is_total |= data.apply(lambda r: any(isinstance(v, str) and v.strip() == total_label
+                                             for v in r.tolist()), axis=1)
+    numeric = {c: pd.api.types.is_numeric_dtype(data[c]) for c in data.columns}
+    shown = fmt.format_frame(data, formats)
+    tuples = _header_tuples(data, spanners, labels)
+    body = []
+    for i, (idx, row) in enumerate(shown.iterrows()):
+        cls = ' class="total"' if bool(is_total.loc[idx]) else ""
+        tds = []
+        for c, v in zip(shown.columns, row.tolist()):
+            kind = "num" if (numeric[c] or (formats and c in formats)) else "text"
+            tds.append(f'<td class="{kind}">{html.escape(str(v))}</td>')
+        body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
+    parts = [CSS, '<table class="esep-table">',
+             f"<caption>{html.escape(caption)}</caption>", _thead(tuples),
+             "<tbody>" + "".join(body) + "</tbody>", "</table>"]
+    if note:
+        parts.append(f'<p class="esep-table-note">{html.escape(note)}</p>')
+    shown.columns = data.columns
+    return Table("".join(parts), caption, shown)

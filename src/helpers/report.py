@@ -1,0 +1,56 @@
+"""Notebook-side glue: record key figures for the narrative and the tests."""
+from __future__ import annotations
+
+import html
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+
+def plain(value: Any) -> Any:
+    """numpy/pandas scalars -> plain Python (JSON-safe); NaN/NA -> None."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        import pandas as pd
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return value
+    if isinstance(value, (int, str)):
+        return value
+    raise TypeError(f"glue: cannot store {type(value).__name__} value {value!r}")
+
+
+def glue(name: str, value: Any) -> Any:
+    """``scrapbook.glue`` a JSON-safe version of ``value`` under ``name``; returns it."""
+    import scrapbook as sb
+
+    if not name.isidentifier() or name != name.lower():
+        raise ValueError(f"glue name must be snake_case: {name!r}")
+    v = plain(value)
+    sb.glue(name, v, encoder="json")
+    return v
+
+
+def note(text: str) -> None:
+    """Show a short (Kazakh) note in place of a skipped section."""
+    from IPython.display import HTML, display
+
+    display(HTML(f'<p class="esep-note"><em>{html.escape(text)}</em></p>'))

@@ -1,0 +1,61 @@
+import re
+
+import numpy as np
+import pandas as pd
+
+from helpers import present, tables
+
+
+def frame():
+    return pd.DataFrame({"school": ["<b>x</b>", "№ 67", "Барлығы"],
+                         "n": [22645, np.nan, 3], "share": [80.54, 19.46, 100.0]})
+
+
+def test_table_escapes_formats_and_captions():
+    df = frame()
+    before = df.copy()
+    t = present.table(df, "1-кесте. Мектептер & жобалар", formats={"share": "pct"})
+    pd.testing.assert_frame_equal(df, before)
+    h = t._repr_html_()
+    assert "<caption>1-кесте. Мектептер &amp; жобалар</caption>" in h
+    assert "&lt;b&gt;x&lt;/b&gt;" in h and "<b>x</b>" not in h
+    assert '<td class="num">22 645</td>' in h
+    assert '<td class="num">-</td>' in h
+    assert '<td class="num">80,5%</td>' in h
+    assert '<tr class="total">' in h
+    assert t.data["n"].tolist() == ["22 645", "-", "3"]
+
+
+def test_table_has_no_external_urls_or_scripts():
+    h = present.table(frame(), "x").html
+    assert "http" not in h and "@import" not in h and "<script" not in h
+
+
+def test_spanners_flat_columns():
+    df = pd.DataFrame({"p": ["a", "b", "c"], "open": [1, 2, 3], "sem": [4, 5, 6], "all": [5, 7, 9]})
+    h = present.table(df, "c", spanners={"Іс-шаралар": ["open", "sem"]},
+                      labels={"open": "Ашық сабақтар"}).html
+    thead = re.search("<thead>(.*)</thead>", h).group(1)
+    assert thead.count("<tr>") == 2
+    assert '<th scope="colgroup" colspan="2">Іс-шаралар</th>' in thead
+    assert '<th scope="col" rowspan="2">p</th>' in thead
+    assert "<th scope=\"col\">Ашық сабақтар</th>" in thead
+
+
+def test_multiindex_columns_from_wide():
+    long = pd.DataFrame({"lvl": ["A", "A", "B", "B"], "y": ["y1", "y2", "y1", "y2"],
+                         "pr": [1, 2, 3, 4], "org": [5, 6, 7, 8]})
+    w = tables.wide(long, "lvl", "y", ["pr", "org"], labels={"pr": "Жобалар", "org": "ББҰ"})
+    h = present.table(w, "2-кесте. x", labels={"lvl": "Деңгей"}).html
+    assert '<th scope="col" rowspan="2">Деңгей</th>' in h
+    assert '<th scope="colgroup" colspan="2">Жобалар</th>' in h
+    assert h.count('<th scope="col">y1</th>') == 2
+    assert "<td class=\"num\">8</td>" in h
+
+
+def test_row_type_hidden_and_total_bold():
+    df = tables.with_total(pd.DataFrame({"k": ["a", "b", "c"], "v": [1, 2, 3]}), "k", "v")
+    h = present.table(df, "x").html
+    assert "row_type" not in h and "part" not in h
+    assert h.count('<tr class="total">') == 1
+    assert '<td class="num">6</td>' in h

@@ -1,0 +1,122 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import tables
+
+
+@pytest.fixture
+def levels():
+    # first rows of seed 1-кесте; NaN = printed "-"
+    return pd.DataFrame({
+        "level": ["Негізгі орта", "Мектепке дейінгі", "ТжКБ"],
+        "projects": [14, np.nan, 9],
+        "orgs": [78, np.nan, 9],
+    })
+
+
+def test_with_total_computes_sum_and_marks_row(levels):
+    before = levels.copy()
+    out = tables.with_total(levels, "level", ["projects", "orgs"])
+    pd.testing.assert_frame_equal(levels, before)
+    assert len(out) == 4
+    last = out.iloc[-1]
+    assert last["level"] == "Барлығы"
+    assert last["projects"] == 23 and last["orgs"] == 87
+    assert out["row_type"].tolist() == ["part", "part", "part", "total"]
+
+
+def test_with_total_drops_declared_total_and_groups():
+    df = pd.DataFrame({"period": ["a", "a", "a"], "level": ["x", "y", "Барлығы"],
+                       "n": [1, 2, 54], "row_type": ["part", "part", "total"]})
+    out = tables.with_total(df, "level", "n")
+    assert out["n"].tolist() == [1, 2, 3]
+    g = pd.DataFrame({"period": ["a", "a", "b"], "level": ["x", "y", "x"], "n": [1, 2, 5]})
+    out = tables.with_total(g, "level", "n", by="period")
+    assert out["n"].tolist() == [1, 2, 3, 5, 5]
+    assert out["period"].tolist() == ["a", "a", "a", "b", "b"]
+
+
+def test_with_total_all_missing_stays_missing():
+    df = pd.DataFrame({"k": ["a", "b", "c"], "v": [np.nan, np.nan, np.nan]})
+    out = tables.with_total(df, "k", "v")
+    assert math.isnan(out["v"].iloc[-1])
+
+
+def test_share_and_add_share(levels):
+    assert tables.share(18240, 22645) == pytest.approx(80.5476, abs=1e-3)
+    assert math.isnan(tables.share(1, 0))
+    out = tables.add_share(tables.with_total(levels, "level", "orgs"), "orgs", "orgs_pct")
+    assert out["orgs_pct"].round(2).tolist() == [89.66, np.nan, 10.34, 100.0][:1] + out["orgs_pct"].round(2).tolist()[1:]
+    assert out["orgs_pct"].iloc[0] == pytest.approx(78 / 87 * 100)
+    assert out["orgs_pct"].iloc[-1] == pytest.approx(100)
+    assert math.isnan(out["orgs_pct"].iloc[1])
+    fixed = tables.add_share(levels, "orgs", "of_city", base=244)
+    assert fixed["of_city"].iloc[0] == pytest.approx(78 / 244 * 100)
+    assert "of_city" not in levels.columns
+
+
+def test_dynamics_and_growth():
+    df = pd.DataFrame({"k": ["a", "b", "c"], "y1": [28, 4, np.nan], "y2": [31, 6, 2]})
+    out = tables.dynamics(df, "y1", "y2")
+    assert out["change"].tolist() == [3, 2, 2]
+    assert out["change_pct"].iloc[0] == pytest.approx(3 / 28 * 100)
+    assert out["change_pct"].iloc[1] == pytest.approx(50.0)
+    assert math.isnan(out["change_pct"].iloc[2])
+    assert tables.change(35, 56) == 21
+    assert tables.growth_pct(35, 56) == pytest.approx(60.0)
+
+
+def test_wide_two_level_columns_keep_order():
+    long = pd.DataFrame({
+        "level": ["Орта", "Орта", "Арнайы", "Арнайы"][::-1] + ["Қосымша", "Қосымша"],
+        "year": ["2023-2024", "2022-2023"] * 3,
+        "projects": [1, 1, 9, 21, 2, 3],
+        "orgs": [1, 1, 84, 78, 3, 3],
+    })
+    out = tables.wide(long, "level", "year", ["projects", "orgs"],
+                      labels={"projects": "Жобалар", "orgs": "ББҰ"})
+    assert list(out.columns) == [("level", ""), ("Жобалар", "2023-2024"), ("Жобалар", "2022-2023"),
+                                 ("ББҰ", "2023-2024"), ("ББҰ", "2022-2023")]
+    assert out[("level", "")].tolist() == ["Арнайы", "Орта", "Қосымша"]
+    assert out[("ББҰ", "2022-2023")].tolist() == [1, 78, 3]
+    one = tables.wide(long, "level", "year", "orgs")
+    assert list(one.columns) == ["level", "2023-2024", "2022-2023"]
+
+
+def test_wide_rejects_duplicates():
+    long = pd.DataFrame({"k": ["a", "a", "b"], "c": ["x", "x", "x"], "v": [1, 2, 3]})
+    with pytest.raises(ValueError, match="duplicate"):
+        tables.wide(long, "k", "c", "v")
+
+
+def test_parts_declared_only():
+    df = pd.DataFrame({"k": ["a", "b", "Барлығы"], "v": [1, 2, 4],
+                       "row_type": ["part", "part", "total"]})
+    assert tables.parts(df)["v"].tolist() == [1, 2]
+    assert tables.declared(df)["v"].tolist() == [4]
+    assert tables.only(df, k=["a", "b"])["v"].tolist() == [1, 2]
+    assert tables.only(df, k="b")["v"].tolist() == [2]
+
+
+def test_agrees_accepts_rounding_and_truncation():
+    assert tables.agrees(80.5476, 80.5)
+    assert tables.agrees(29.76, 29.7)       # truncated print
+    assert tables.agrees(29.76, 29.8)       # rounded print
+    assert not tables.agrees(29.76, 29.6)
+    assert tables.agrees(28.09, 28)          # precision inferred from "28"
+    assert not tables.agrees(54, 55)
+    assert tables.agrees(2.94, 3, decimals=0)
+
+
+def test_compare_declared_reports_only_disagreements():
+    computed = pd.DataFrame({"k": ["a", "b", "c"], "total": [27, 54, 11], "pct": [32.58, 23.6, 1.12]})
+    printed = pd.DataFrame({"k": ["a", "b", "c"], "total": [27, 55, np.nan], "declared_pct": [32.5, 23.5, 1.1]})
+    out = tables.compare_declared(computed, printed, on="k", columns={"total": "total", "pct": "declared_pct"})
+    assert list(out.columns) == ["k", "column", "declared", "computed", "difference"]
+    assert out[["k", "column"]].values.tolist() == [["b", "total"], ["b", "pct"]]
+    assert out["difference"].iloc[0] == pytest.approx(-1)
+    ok = tables.compare_declared(computed, computed, on="k", columns=["total", "pct"])
+    assert ok.empty
