@@ -49,7 +49,6 @@ def test_share_and_add_share(levels):
     assert tables.share(18240, 22645) == pytest.approx(80.5476, abs=1e-3)
     assert math.isnan(tables.share(1, 0))
     out = tables.add_share(tables.with_total(levels, "level", "orgs"), "orgs", "orgs_pct")
-    assert out["orgs_pct"].round(2).tolist() == [89.66, np.nan, 10.34, 100.0][:1] + out["orgs_pct"].round(2).tolist()[1:]
     assert out["orgs_pct"].iloc[0] == pytest.approx(78 / 87 * 100)
     assert out["orgs_pct"].iloc[-1] == pytest.approx(100)
     assert math.isnan(out["orgs_pct"].iloc[1])

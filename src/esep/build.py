@@ -78,7 +78,7 @@ def _report(res: Result, i: int, total: int, cb) -> None:
     prefix = f"[dim][{i}/{total}][/dim] " if total else ""
     console.print(f"{prefix}{res.unit.label}: {mark.get(res.status, res.status)} ({res.seconds:.1f} s)")
     if res.status == "failed":
-        err_console.print(f"[red]error[/red] {res.unit.label}: {res.message}")
+        err_console.print(f"[red]error[/red] {res.message}", soft_wrap=True)
 
 
 def summary(results: list[Result]) -> Table:

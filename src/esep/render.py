@@ -21,7 +21,7 @@ import nbformat
 
 from . import __version__
 from . import narrative
-from .scraps import read_scraps
+from .scraps import is_scrap_output, read_scraps
 
 TEMPLATES = Path(__file__).parent / "templates"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove", "remove_cell", "hide"}
@@ -63,10 +63,7 @@ def reader_notebook(nb):
         if cell.cell_type == "code":
             outs = [o for o in cell.get("outputs", [])
                     if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-                    and not (o.get("output_type") == "display_data"
-                             and set(o.get("data", {})) <= {"application/scrapbook.scrap.json+json",
-                                                             "text/plain"}
-                             and "application/scrapbook.scrap.json+json" in o.get("data", {}))]
+                    and not is_scrap_output(o)]
             cell.outputs = outs
             if not outs:
                 continue

@@ -60,7 +60,14 @@ def _describe_failure(exc, nb_path: Path) -> str:
     evalue = getattr(exc, "evalue", str(exc))
     src = getattr(exc, "source", "") or ""
     first = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
-    where = f"cell {idx + 1}" if isinstance(idx, int) else "a cell"
+    if isinstance(idx, int):
+        # papermill inserts an 'injected-parameters' cell: report the template's numbering
+        try:
+            cells = nbformat.read(str(nb_path), as_version=4).cells[:idx]
+            idx -= sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+        except Exception:  # noqa: BLE001 - numbering is best effort
+            pass
+    where = f"cell {idx + 1} of the template" if isinstance(idx, int) else "a cell"
     if first:
         where += f" ({first[:60]!r})"
     return f"{where} failed: {ename}: {evalue}\n  the failed notebook is kept at {manifest.rel(nb_path)}"
@@ -75,6 +82,7 @@ def execute(spec: ReportSpec, unit: RunUnit, out_nb: Path) -> None:
         pm.execute_notebook(
             str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
             progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         failed = _failed_path(unit)

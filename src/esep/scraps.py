@@ -5,7 +5,7 @@ narrative and the index.
 """
 from __future__ import annotations
 
-SCRAP_MIME = "application/scrapbook.scrap.json+json"
+SCRAP_PREFIX = "application/scrapbook.scrap."
 
 
 def read_scraps(nb) -> dict:
@@ -14,8 +14,13 @@ def read_scraps(nb) -> dict:
         if cell.cell_type != "code":
             continue
         for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if SCRAP_MIME in data:
-                payload = data[SCRAP_MIME]
-                scraps[payload["name"]] = payload.get("data")
+            for mime, payload in out.get("data", {}).items():
+                if mime.startswith(SCRAP_PREFIX) and isinstance(payload, dict):
+                    scraps[payload["name"]] = payload.get("data")
     return scraps
+
+
+def is_scrap_output(out) -> bool:
+    """A display_data output that only carries a glued scrap (invisible to readers)."""
+    data = out.get("data", {})
+    return out.get("output_type") == "display_data" and any(m.startswith(SCRAP_PREFIX) for m in data)

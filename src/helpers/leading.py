@@ -1,0 +1,126 @@
+"""Pure functions specific to the ``leading_schools`` report (NIS "Leading schools").
+
+DataFrame in, DataFrame (or plain value) out; inputs are never mutated; no file I/O.
+Generic pieces (totals, shares, declared-vs-computed) come from :mod:`helpers.tables`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pandas as pd
+
+from . import tables
+
+COUNTRY = "all"          # the ``region`` parameter value meaning the whole country
+COUNTRY_NAME = "Қазақстан Республикасы"
+
+
+class UnknownRegionError(ValueError):
+    """The ``region`` parameter is neither ``all`` nor a known region slug."""
+
+
+def region_slugs(regions: pd.DataFrame) -> list[str]:
+    """Region slugs in file order (part rows only, no blanks)."""
+    col = tables.parts(regions)["region_slug"]
+    return [str(s) for s in col.dropna().tolist() if str(s).strip()]
+
+
+def check_region(region: Any, regions: pd.DataFrame, default: str = COUNTRY) -> str:
+    """Return ``region`` if it is ``default`` or a known slug, else raise a clear error."""
+    known = region_slugs(regions)
+    if region == default or region in known:
+        return str(region)
+    raise UnknownRegionError(
+        f"unknown region {region!r}: use {default!r} (whole country) or one of the "
+        f"region_slug values of data/raw/leading_schools/regions.csv: {', '.join(known)}")
+
+
+def rank_desc(values: pd.Series) -> pd.Series:
+    """Rank, 1 = largest. Ties share the best rank (66, 66 -> 12, 12, next 14);
+    missing values get no rank (<NA>)."""
+    return pd.to_numeric(values, errors="coerce").rank(method="min", ascending=False).astype("Int64")
+
+
+def by_region(df: pd.DataFrame, label_col: str = "region",
+              counts: Sequence[str] = ("pilot_schools", "leading_schools")) -> pd.DataFrame:
+    """Regions with each count's share of the computed national total (``<count>_share_pct``,
+    missing = 0 in the base) and rank (``<count>_rank``), plus a computed ``Барлығы`` row.
+
+    Declared total rows are dropped; the total row's shares sum the parts (100) and
+    its ranks are missing.
+    """
+    body = tables.parts(df).reset_index(drop=True)
+    shares = []
+    for c in counts:
+        stem = c.removesuffix("_schools")
+        body = tables.add_share(body, c, f"{stem}_share_pct")
+        body[f"{stem}_rank"] = rank_desc(body[c])
+        shares.append(f"{stem}_share_pct")
+    out = tables.with_total(body, label_col, [*counts, *shares])
+    for c in counts:
+        stem = c.removesuffix("_schools")
+        out[f"{stem}_rank"] = out[f"{stem}_rank"].astype("Int64")
+    return out
+
+
+def focus_slug(table: pd.DataFrame, region: str, count: str = "leading_schools") -> str:
+    """The region a report describes: ``region`` itself, or for the country report the
+    region ranked first by ``count`` (first in file order on a tie)."""
+    if region != COUNTRY:
+        return region
+    body = tables.parts(table)
+    values = pd.to_numeric(body[count], errors="coerce")
+    return str(body.loc[values.idxmax(), "region_slug"])
+
+
+def profile(table: pd.DataFrame, slug: str) -> dict[str, Any]:
+    """One region's figures from a :func:`by_region` table, as plain values.
+
+    Keys: region_slug, region, leading_schools, pilot_schools, leading_share_pct,
+    pilot_share_pct, leading_rank, pilot_rank, regions (number of regions ranked).
+    """
+    body = tables.parts(table)
+    row = body[body["region_slug"] == slug]
+    if len(row) != 1:
+        raise UnknownRegionError(f"region {slug!r}: expected one row, found {len(row)}")
+    r = row.iloc[0]
+    out = {"region_slug": slug, "region": str(r["region"]), "regions": int(len(body))}
+    for key in ("leading_schools", "pilot_schools", "leading_share_pct", "pilot_share_pct",
+                "leading_rank", "pilot_rank"):
+        v = r[key]
+        out[key] = None if pd.isna(v) else (int(v) if key.endswith(("_schools", "_rank")) else float(v))
+    return out
+
+
+def respondents(waves: pd.DataFrame) -> pd.DataFrame:
+    """Survey waves wide: one row per wave with heads, teachers, computed total and the
+    heads' share of the wave (percent); the printed totals are not used."""
+    body = tables.parts(waves)
+    keys = ["wave", "period", "school_type"]
+    w = tables.wide(body, index=keys, columns="role_key", values="respondents")
+    roles = [c for c in w.columns if c not in keys]
+    w["total"] = [tables.total(w.loc[i, roles]) for i in w.index]
+    w = tables.add_share(w, "heads", "heads_share_pct", base="total")
+    return w
+
+
+def declared_vs_computed(df: pd.DataFrame, label_col: str, value_cols: Sequence[str] | str,
+                         table: str, by: Sequence[str] | str | None = None) -> pd.DataFrame:
+    """Where a printed total (``row_type == total``) disagrees with the sum of the parts.
+
+    Returns ``table, <by...>, label, column, declared, computed, difference``; empty
+    (same columns) when all agree or nothing is printed.
+    """
+    value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
+    by = [by] if isinstance(by, str) else list(by or [])
+    computed = tables.declared(tables.with_total(df, label_col, value_cols, by=by or None))
+    printed = tables.declared(df)
+    cols = ["table", *by, "label", "column", "declared", "computed", "difference"]
+    if printed.empty:
+        return pd.DataFrame(columns=cols)
+    on = [*by, label_col]
+    diff = tables.compare_declared(computed, printed, on=on, columns=value_cols,
+                                   missing_as_zero=True)
+    diff = diff.rename(columns={label_col: "label"})
+    diff.insert(0, "table", table)
+    return diff[cols].reset_index(drop=True)

@@ -1,0 +1,213 @@
+"""Pure functions specific to the ``oblast_experiment`` report.
+
+Windows of school years, percentages of an explicit base (the seed's ``%`` rows),
+two-level pivots, district rankings and district-vs-oblast comparisons. DataFrame in,
+new DataFrame out; inputs never mutated; no file I/O.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import fmt, report
+from .tables import parts
+
+ROUNDING = {"floor": ROUND_DOWN, "half_up": ROUND_HALF_UP}
+
+
+def window(available: Sequence[str], period: str, size: int = 3) -> list[str]:
+    """The last ``size`` periods of ``available`` up to and including ``period``, oldest first.
+
+    ``window(["2021-2022", "2022-2023", "2023-2024"], "2022-2023")`` ->
+    ``["2021-2022", "2022-2023"]`` (the data starts there). Raises ValueError when
+    ``period`` is not in ``available``.
+    """
+    ordered = sorted(dict.fromkeys(str(p) for p in available))
+    if str(period) not in ordered:
+        raise ValueError(f"period {period!r} not in the data (available: {', '.join(ordered)})")
+    upto = [p for p in ordered if p <= str(period)]
+    return upto[-size:]
+
+
+def base_for(bases: pd.DataFrame, table: str, period: str) -> dict:
+    """The explicit base row of ``percent_base`` for one table and period.
+
+    Returns ``{"base": int, "rounding": str, "decimals": int}``; KeyError naming the
+    table and period when the data has no such row.
+    """
+    rows = bases[(bases["table"] == table) & (bases["period"].astype(str) == str(period))]
+    if len(rows) != 1:
+        raise KeyError(f"percent_base: expected one row for table={table!r}, period={period!r}, "
+                       f"found {len(rows)}")
+    r = rows.iloc[0]
+    return {"base": int(r["base"]), "rounding": str(r["rounding"]), "decimals": int(r["decimals"])}
+
+
+def share_of_base(value: Any, base: Any, decimals: int = 1, rounding: str = "floor") -> float:
+    """``value / base * 100`` in exact decimal arithmetic, cut to ``decimals`` places.
+
+    ``rounding``: ``"floor"`` (truncate, as the seed's ``%`` rows do) or ``"half_up"``.
+    Missing value or a zero/missing base -> NaN.
+    """
+    if rounding not in ROUNDING:
+        raise ValueError(f"rounding must be one of {sorted(ROUNDING)}, got {rounding!r}")
+    if fmt.is_missing(value) or fmt.is_missing(base) or float(base) == 0:
+        return float("nan")
+    q = fmt.to_decimal(value) * 100 / fmt.to_decimal(base)
+    return float(q.quantize(Decimal(1).scaleb(-decimals), rounding=ROUNDING[rounding]))
+
+
+def add_base_share(df: pd.DataFrame, col: str, bases: pd.DataFrame, table: str,
+                   name: str = "share_pct", period_col: str = "period") -> pd.DataFrame:
+    """Copy of ``df`` with ``name`` = ``col`` as a percent of that row's period base
+    (from ``percent_base``, with the rounding and decimals recorded there)."""
+    out = df.copy()
+    vals = []
+    for v, p in zip(out[col].tolist(), out[period_col].tolist()):
+        b = base_for(bases, table, p)
+        vals.append(share_of_base(v, b["base"], b["decimals"], b["rounding"]))
+    out[name] = pd.Series(vals, index=out.index, dtype="float64")
+    return out
+
+
+def wide2(df: pd.DataFrame, index: str, columns: Sequence[str], value: str) -> pd.DataFrame:
+    """Long -> wide with two-level columns ``(columns[0] value, columns[1] value)``.
+
+    Row and column order is the order of first appearance; the index becomes the first
+    column (header ``(index, "")``). Integral float columns come back as int.
+    """
+    c1, c2 = columns
+    dup = df.duplicated(subset=[index, c1, c2])
+    if dup.any():
+        raise ValueError(f"wide2(): duplicate rows for {[index, c1, c2]}")
+    rows = list(dict.fromkeys(df[index].tolist()))
+    cols = list(dict.fromkeys(zip(df[c1].tolist(), df[c2].tolist())))
+    p = df.pivot(index=index, columns=[c1, c2], values=value)
+    p = p.reindex(index=rows, columns=pd.MultiIndex.from_tuples(cols))
+    out = p.reset_index()
+    out.columns = pd.MultiIndex.from_tuples([(index, "")] + cols)
+    for c in out.columns[1:]:
+        s = pd.to_numeric(out[c], errors="coerce")
+        if s.notna().all() and (s % 1 == 0).all():
+            out[c] = s.astype("int64")
+        else:
+            out[c] = s.astype("float64")
+    return out
+
+
+def rank(df: pd.DataFrame, value: str, label: str, tiebreak: Sequence[str] = ()) -> pd.DataFrame:
+    """Part rows sorted by ``value`` descending with a ``rank`` column (ties share the
+    best rank, "min" method); ``tiebreak`` columns only order tied rows, missing = 0."""
+    body = parts(df).reset_index(drop=True)
+    keys = [value, *tiebreak]
+    filled = body[keys].apply(pd.to_numeric, errors="coerce").fillna(0)
+    order = filled.sort_values(keys, ascending=False, kind="mergesort").index
+    out = body.loc[order].reset_index(drop=True)
+    out["rank"] = filled.loc[order, value].rank(method="min", ascending=False).astype("int64").to_numpy()
+    return out[[label, *[c for c in out.columns if c not in (label, "rank")], "rank"]]
+
+
+def versus_oblast(scope: pd.DataFrame, oblast: pd.DataFrame, by: Sequence[str], value: str,
+                  n_districts: int) -> pd.DataFrame:
+    """The scope's (a district's) sums of ``value`` per ``by`` next to the oblast's.
+
+    Columns: ``by``..., ``district``, ``oblast``, ``share_pct`` (district as percent of
+    the oblast), ``oblast_mean`` (oblast sum / ``n_districts``). Sums count missing as
+    0; both frames are reduced to their part rows first.
+    """
+    by = list(by)
+    d = parts(scope).groupby(by, sort=False)[value].sum(min_count=0).rename("district")
+    o = parts(oblast).groupby(by, sort=False)[value].sum(min_count=0).rename("oblast")
+    out = pd.concat([d, o], axis=1).reindex(o.index).fillna({"district": 0}).reset_index()
+    out["district"] = out["district"].astype("int64")
+    out["oblast"] = out["oblast"].astype("int64")
+    out["share_pct"] = np.where(out["oblast"] != 0,
+                                out["district"] / out["oblast"].replace(0, np.nan) * 100, np.nan)
+    out["oblast_mean"] = out["oblast"] / n_districts
+    return out
+
+
+def passport_rows(passport: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Passport rows for ``keys`` in that order, as ``label`` / ``text``: list items
+    numbered ``1. ...``, the label shown on the first item only."""
+    rows = []
+    for k in keys:
+        items = passport[passport["key"] == k].sort_values("item")
+        many = len(items) > 1
+        for i, (_, r) in enumerate(items.iterrows()):
+            text = f"{int(r['item'])}. {r['value']}" if many else str(r["value"])
+            rows.append({"label": str(r["label"]) if i == 0 else "", "text": text})
+    return pd.DataFrame(rows, columns=["label", "text"])
+
+
+
+def add_row_total(df: pd.DataFrame, cols: Sequence[str], name: str = "total") -> pd.DataFrame:
+    """Copy of ``df`` with ``name`` = row-wise sum of ``cols`` (missing counts as 0)."""
+    out = df.copy()
+    vals = out[list(cols)].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
+    out[name] = vals.astype("int64") if (vals % 1 == 0).all() else vals
+    return out
+
+
+def slips(named: dict, item_cols: Sequence[str] = ("category", "level"),
+          column_labels: dict | None = None) -> pd.DataFrame:
+    """Stack ``compare_declared`` results of several tables into one frame.
+
+    ``named`` maps a table title -> its compare_declared frame. Columns: ``table``,
+    ``period``, ``item`` (the first present of ``item_cols``), ``column`` (relabelled by
+    ``column_labels``), ``declared``, ``computed``, ``difference``. Empty when all agree.
+    """
+    labels = dict(column_labels or {})
+    cols = ["table", "period", "item", "column", "declared", "computed", "difference"]
+    pieces = []
+    for title, df in named.items():
+        if df is None or len(df) == 0:
+            continue
+        item = next((c for c in item_cols if c in df.columns), None)
+        pieces.append(pd.DataFrame({
+            "table": title,
+            "period": df["period"].astype(str).tolist(),
+            "item": df[item].astype(str).tolist() if item else "",
+            "column": [labels.get(c, c) for c in df["column"]],
+            "declared": pd.to_numeric(df["declared"], errors="coerce").astype("float64").tolist(),
+            "computed": pd.to_numeric(df["computed"], errors="coerce").astype("float64").tolist(),
+            "difference": pd.to_numeric(df["difference"], errors="coerce").astype("float64").tolist(),
+        }))
+    if not pieces:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(pieces, ignore_index=True)[cols]
+
+
+def glue(name: str, value: Any) -> Any:
+    """:func:`helpers.report.glue`, safe for text values.
+
+    scrapbook's json encoder runs ``json.loads`` on a ``str`` (so ``"2024"`` would come
+    back as the int 2024 and ``"Ақжайық"`` fails); text is therefore glued as its JSON
+    document. Everything else goes through ``report.glue`` unchanged.
+    """
+    v = report.plain(value)
+    if isinstance(v, str):
+        import json
+
+        import scrapbook as sb
+
+        if not name.isidentifier() or name != name.lower():
+            raise ValueError(f"glue name must be snake_case: {name!r}")
+        sb.glue(name, json.dumps(v, ensure_ascii=False), encoder="json")
+        return v
+    return report.glue(name, v)
+
+
+def sum_by(df: pd.DataFrame, by: Sequence[str] | str, value: str) -> pd.DataFrame:
+    """Sums of ``value`` over the part rows per ``by`` group (order of first appearance;
+    missing counts as 0; an all-missing group sums to 0)."""
+    by = [by] if isinstance(by, str) else list(by)
+    body = parts(df)
+    out = (body.assign(**{value: pd.to_numeric(body[value], errors="coerce").fillna(0)})
+           .groupby(by, sort=False, dropna=False)[value].sum().reset_index())
+    if (out[value] % 1 == 0).all():
+        out[value] = out[value].astype("int64")
+    return out

@@ -1,0 +1,93 @@
+"""Runner, outputs and CLI on the toy project: atomic outputs, failure handling, errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from esep import render
+from esep.cli import app
+
+runner = CliRunner()
+
+
+def test_prepare_writes_parquet_and_leaves_raw_alone(mini_project):
+    raw = mini_project / "data/raw/toy/pupils.csv"
+    before = raw.read_bytes()
+    res = runner.invoke(app, ["prepare", "toy"])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    df = pd.read_parquet(mini_project / "data/processed/toy/pupils.parquet")
+    assert int(df.loc[df.row_type == "part", "pupils"].sum()) == 23845
+    assert raw.read_bytes() == before
+
+
+@pytest.mark.integration
+def test_run_writes_outputs_and_index(mini_project):
+    res = runner.invoke(app, ["run", "toy", "--period", "2023-2024-S2"])
+    assert res.exit_code == 0, res.output
+    out = mini_project / "output/2023-2024-S2"
+    page = (out / "toy.html").read_text(encoding="utf-8")
+    assert "Барлығы 23 845 оқушы." in page                  # placeholder filled, Kazakh format
+    assert "&lt;b&gt;x&lt;/b&gt; мектебі" in page           # data strings escaped
+    assert "import pandas" not in page                     # no code
+    assert render.external_urls(page) == []                # opens offline
+    man = json.loads((out / "toy.manifest.json").read_text(encoding="utf-8"))
+    assert "data/raw/toy/pupils.csv" in man["inputs"]
+    assert man["parameters"]["period"] == "2023-2024-S2"
+    idx = (mini_project / "output/index.html").read_text(encoding="utf-8")
+    assert 'href="2023-2024-S2/toy.html"' in idx
+
+
+@pytest.mark.integration
+def test_failed_run_keeps_last_good_output(mini_project):
+    assert runner.invoke(app, ["run", "toy", "-p", "2023-2024-S2"]).exit_code == 0
+    html = mini_project / "output/2023-2024-S2/toy.html"
+    good = html.read_bytes()
+    (mini_project / "params/toy/2023-2024-S2.yaml").write_text(
+        'period: "2023-2024-S2"\ncity: all\nfail: true\n', encoding="utf-8")
+    res = runner.invoke(app, ["run", "toy", "-p", "2023-2024-S2"])
+    assert res.exit_code == 1
+    assert "AssertionError: asked to fail" in res.output
+    assert "cell 3 of the template" in res.output
+    assert html.read_bytes() == good
+    assert list((mini_project / "output/.esep/failed").glob("*.ipynb"))
+
+
+@pytest.mark.integration
+def test_expanded_build_one_file_per_variant_and_summary(mini_project):
+    (mini_project / "params/toy/2023-2024-S2.yaml").write_text(
+        'period: "2023-2024-S2"\ncity: ["all", "*"]\nfail: false\n', encoding="utf-8")
+    res = runner.invoke(app, ["build"])
+    assert res.exit_code == 0, res.output
+    out = mini_project / "output/2023-2024-S2"
+    assert (out / "toy.html").exists()
+    assert (out / "toy/astana.html").exists() and (out / "toy/almaty.html").exists()
+    assert "Барлығы 1 200 оқушы." in (out / "toy/astana.html").read_text(encoding="utf-8")
+    assert "summary" in res.output
+
+
+def test_cli_bad_params_is_one_readable_message(mini_project):
+    (mini_project / "params/toy/2023-2024-S2.yaml").write_text(
+        'period: "2023-2024-S2"\ncity: all\nfail: false\nextra: 1\n', encoding="utf-8")
+    res = runner.invoke(app, ["run", "toy", "--period", "2023-2024-S2"])
+    assert res.exit_code == 1
+    assert "params/toy/2023-2024-S2.yaml: key 'extra': unknown key" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_bad_period_and_unknown_report(mini_project):
+    res = runner.invoke(app, ["run", "toy", "--period", "2023"])
+    assert res.exit_code == 1 and "no such params file" in res.output
+    res = runner.invoke(app, ["run", "toy", "--period", "23-24"])
+    assert res.exit_code == 1 and "period convention" in res.output
+    res = runner.invoke(app, ["run", "nope", "--period", "2024"])
+    assert res.exit_code == 1 and "unknown report 'nope'" in res.output
+
+
+def test_list_shows_reports_and_periods(mini_project):
+    res = runner.invoke(app, ["list"])
+    assert res.exit_code == 0
+    assert "toy" in res.output and "2023-2024-S2" in res.output
