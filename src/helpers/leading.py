@@ -113,11 +113,11 @@ def declared_vs_computed(df: pd.DataFrame, label_col: str, value_cols: Sequence[
     """
     value_cols = [value_cols] if isinstance(value_cols, str) else list(value_cols)
     by = [by] if isinstance(by, str) else list(by or [])
-    computed = tables.declared(tables.with_total(df, label_col, value_cols, by=by or None))
     printed = tables.declared(df)
     cols = ["table", *by, "label", "column", "declared", "computed", "difference"]
     if printed.empty:
         return pd.DataFrame(columns=cols)
+    computed = tables.declared(tables.with_total(df, label_col, value_cols, by=by or None))
     on = [*by, label_col]
     diff = tables.compare_declared(computed, printed, on=on, columns=value_cols,
                                    missing_as_zero=True)
