@@ -116,11 +116,12 @@ def versus_oblast(scope: pd.DataFrame, oblast: pd.DataFrame, by: Sequence[str], 
 
     Columns: ``by``..., ``district``, ``oblast``, ``share_pct`` (district as percent of
     the oblast), ``oblast_mean`` (oblast sum / ``n_districts``). Sums count missing as
-    0; both frames are reduced to their part rows first.
+    0. Every row of both frames is summed, so pass part rows, or part rows plus
+    computed total rows (``tables.with_total``) whose label sits in a ``by`` column.
     """
     by = list(by)
-    d = parts(scope).groupby(by, sort=False)[value].sum(min_count=0).rename("district")
-    o = parts(oblast).groupby(by, sort=False)[value].sum(min_count=0).rename("oblast")
+    d = scope.groupby(by, sort=False)[value].sum(min_count=0).rename("district")
+    o = oblast.groupby(by, sort=False)[value].sum(min_count=0).rename("oblast")
     out = pd.concat([d, o], axis=1).reindex(o.index).fillna({"district": 0}).reset_index()
     out["district"] = out["district"].astype("int64")
     out["oblast"] = out["oblast"].astype("int64")
@@ -131,15 +132,19 @@ def versus_oblast(scope: pd.DataFrame, oblast: pd.DataFrame, by: Sequence[str], 
 
 
 def passport_rows(passport: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Passport rows for ``keys`` in that order, as ``label`` / ``text``: list items
-    numbered ``1. ...``, the label shown on the first item only."""
+    """One row per passport key in ``keys`` order, as ``label`` / ``text``; list-valued
+    keys become one text ``1. ...; 2. ...`` (items in ``item`` order). Unknown keys
+    are skipped."""
     rows = []
     for k in keys:
         items = passport[passport["key"] == k].sort_values("item")
-        many = len(items) > 1
-        for i, (_, r) in enumerate(items.iterrows()):
-            text = f"{int(r['item'])}. {r['value']}" if many else str(r["value"])
-            rows.append({"label": str(r["label"]) if i == 0 else "", "text": text})
+        if len(items) == 0:
+            continue
+        if len(items) > 1:
+            text = "; ".join(f"{int(i)}. {v}" for i, v in zip(items["item"], items["value"]))
+        else:
+            text = str(items["value"].iloc[0])
+        rows.append({"label": str(items["label"].iloc[0]), "text": text})
     return pd.DataFrame(rows, columns=["label", "text"])
 
 

@@ -125,7 +125,7 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
     data = df.copy()
     is_total = pd.Series(False, index=data.index)
     if "row_type" in data.columns and not isinstance(data.columns, pd.MultiIndex):
-        is_total |= data["row_type"] == "total"
+        is_total |= (data["row_type"] == "total").fillna(False).astype(bool)
         data = data.drop(columns="row_type")
     if total_label is not None:
         is_total |= data.apply(lambda r: any(isinstance(v, str) and v.strip() == total_label

@@ -172,13 +172,18 @@ def _first_seen(values: Iterable[Any]) -> list:
 
 
 def wide(df: pd.DataFrame, index: Sequence[str] | str, columns: str,
-         values: Sequence[str] | str, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+         values: Sequence[str] | str, labels: Mapping[str, str] | None = None,
+         top: str = "values") -> pd.DataFrame:
     """Pivot long -> wide keeping the order of first appearance of rows and columns.
 
     With several ``values`` the columns are two-level: (value label, column value),
     e.g. ("Жобалар саны", "2022-2023"); ``labels`` renames the value level. With one
     value the columns are flat (the ``columns`` values). The index becomes columns.
+    ``top="columns"`` puts the column values on the upper level instead:
+    ("2022-2023", "Жобалар саны"), ("2022-2023", "ББҰ саны"), ("2023-2024", ...).
     """
+    if top not in ("values", "columns"):
+        raise ValueError("wide(): top must be 'values' or 'columns'")
     index = _list(index)
     vals = _list(values)
     labels = dict(labels or {})
@@ -191,12 +196,17 @@ def wide(df: pd.DataFrame, index: Sequence[str] | str, columns: str,
     p = df.pivot(index=index, columns=columns, values=vals)
     p = p.reindex(pd.MultiIndex.from_tuples(row_order, names=index) if len(index) > 1
                   else pd.Index([r[0] for r in row_order], name=index[0]))
-    p = p.reindex(columns=pd.MultiIndex.from_product([vals, col_order]))
+    if top == "values" or len(vals) == 1:
+        p = p.reindex(columns=pd.MultiIndex.from_product([vals, col_order]))
+    else:
+        p = p.reindex(columns=pd.MultiIndex.from_tuples([(v, c) for c in col_order for v in vals]))
     if len(vals) == 1:
         p.columns = list(col_order)
         out = p.reset_index()
     else:
-        p.columns = pd.MultiIndex.from_tuples([(labels.get(v, v), c) for v, c in p.columns])
+        p.columns = pd.MultiIndex.from_tuples(
+            [(labels.get(v, v), c) if top == "values" else (c, labels.get(v, v))
+             for v, c in p.columns])
         out = p.reset_index()
         out.columns = pd.MultiIndex.from_tuples(
             [(c[0], "") if c[0] in index else c for c in out.columns])

@@ -1,0 +1,278 @@
+"""Builders for the ``city_innovation`` report (a city's innovation projects per semester).
+
+Pure functions over the processed tables of ``data/raw/city_innovation/`` (see its
+README): frames in, new frames (or plain numbers) out. Every total, share and change is
+computed from the part rows; printed values are only compared (:func:`checks`).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import fmt, tables
+
+TOTAL = tables.TOTAL
+HEADLINE_SOURCE = "мәтін (кіріспе)"
+FIGURE1_SOURCE = "1-сурет"
+ALL_PROJECTS_LABEL = "Барлық инновациялық жобалар"
+LEVEL = "level"
+
+
+def _present(df: pd.DataFrame, periods: Iterable[str]) -> list[str]:
+    have = set(df["period"].astype(str))
+    return [p for p in periods if p in have]
+
+
+def _num(x: Any) -> Any:
+    """Plain int/float (None for missing) for glue and narrative."""
+    if fmt.is_missing(x):
+        return None
+    v = float(x)
+    return int(v) if v.is_integer() else v
+
+
+def value(df: pd.DataFrame, col: str, **where: Any) -> Any:
+    """The single value of ``col`` in the rows matching ``where`` (None if no row)."""
+    rows = tables.only(df, **where)
+    if rows.empty:
+        return None
+    if len(rows) > 1:
+        raise ValueError(f"value(): {len(rows)} rows match {where}")
+    return _num(rows[col].iloc[0])
+
+
+def quoted(df: pd.DataFrame) -> dict[str, Any]:
+    """``quoted.csv`` rows as {key: value} (one period/city already selected)."""
+    return {k: _num(v) for k, v in zip(df["key"], df["value"])}
+
+
+def total_label_last(df: pd.DataFrame, label_col: Any, label: str = TOTAL) -> pd.DataFrame:
+    is_total = (df[label_col] == label).fillna(False).astype(bool)
+    return pd.concat([df[~is_total], df[is_total]], ignore_index=True)
+
+
+def numbered(df: pd.DataFrame, label_col: Any, name: Any = "№", label: str = TOTAL) -> pd.DataFrame:
+    """Copy with a first column ``name`` = 1, 2, ... on part rows, empty on the total row."""
+    out = df.copy()
+    is_total = (out[label_col] == label).fillna(False).astype(bool).to_numpy()
+    nums = np.cumsum(~is_total).astype(float)
+    nums[is_total] = np.nan
+    out.insert(0, name, pd.array([None if np.isnan(n) else int(n) for n in nums], dtype="Int64"))
+    return out
+
+
+# --- headline ------------------------------------------------------------------
+
+def headline(kinds: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """Projects by kind (as stated in the text) with pupils summed from table 5 by kind,
+    a computed total row and each kind's share of pupils."""
+    text = tables.parts(kinds[kinds["source"] == HEADLINE_SOURCE])
+    pupils = tables.parts(projects).groupby("kind_key", sort=False)["pupils"].sum(min_count=1)
+    out = text[["kind_key", "kind", "projects"]].copy()
+    out["pupils"] = pd.array([pupils.get(k, pd.NA) for k in out["kind_key"]], dtype="Int64")
+    out = tables.with_total(out, "kind", ["projects", "pupils"])
+    return tables.add_share(out, "pupils", "pupils_pct")
+
+
+def figure1(kinds: pd.DataFrame) -> pd.DataFrame:
+    """Figure 1 bars: computed "all projects" first, then each kind (as in the seed)."""
+    fig = tables.parts(kinds[kinds["source"] == FIGURE1_SOURCE])[["kind_key", "kind", "projects"]]
+    out = tables.with_total(fig, "kind", "projects", label=ALL_PROJECTS_LABEL)
+    return pd.concat([out.tail(1), out.iloc[:-1]], ignore_index=True)
+
+
+# --- tables by level (1, 2, 4) -------------------------------------------------
+
+def by_level(df: pd.DataFrame, periods: Sequence[str], labels: dict[str, str],
+             top: str = "values") -> pd.DataFrame:
+    """Levels x periods, projects and orgs, with a computed total per period.
+
+    Only the periods present in ``df`` are kept (empty frame if none)."""
+    keep = _present(df, periods)
+    d = tables.parts(df[df["period"].isin(keep)])
+    if d.empty:
+        return pd.DataFrame()
+    d = d.assign(period=pd.Categorical(d["period"], categories=keep, ordered=True)).sort_values(
+        "period", kind="stable")
+    d["period"] = d["period"].astype(str)
+    tot = tables.with_total(d[["period", LEVEL, "projects", "orgs"]], LEVEL,
+                            ["projects", "orgs"], by="period")
+    w = tables.wide(tot, LEVEL, "period", ["projects", "orgs"], labels=labels, top=top)
+    return total_label_last(w, (LEVEL, ""))
+
+
+def level_totals(df: pd.DataFrame, period: str) -> dict[str, Any]:
+    """Computed totals of one period: {'projects': .., 'orgs': ..} (None if no data)."""
+    d = tables.parts(df[df["period"] == period])
+    if d.empty:
+        return {"projects": None, "orgs": None}
+    return {"projects": tables.total(d["projects"]), "orgs": tables.total(d["orgs"])}
+
+
+# --- table 3 -------------------------------------------------------------------
+
+def project_load(df: pd.DataFrame) -> pd.DataFrame:
+    """Orgs by level and number of simultaneous projects, total, share of all orgs."""
+    d = tables.parts(df)[[LEVEL, "orgs", "simultaneous_projects"]]
+    out = tables.with_total(d, LEVEL, "orgs")
+    return tables.add_share(out, "orgs", "share_pct")
+
+
+def orgs_with(load: pd.DataFrame, level_prefix: str, n: int | None = None) -> Any:
+    """Orgs of the levels starting with ``level_prefix`` (optionally with ``n`` projects)."""
+    d = tables.parts(load)
+    d = d[d[LEVEL].str.startswith(level_prefix).fillna(False).astype(bool)]
+    if n is not None:
+        d = d[d["simultaneous_projects"] == n]
+    return tables.total(d["orgs"]) if len(d) else None
+
+
+# --- table 5 -------------------------------------------------------------------
+
+_SCHOOL = re.compile(r"^№\s*(\d+)\s*мектеп$")
+
+
+def member_text(members: pd.DataFrame) -> pd.Series:
+    """Per project_key: "№№ 27, 35, … мектептер; №2 арнайы мектеп" (order as listed)."""
+    out = {}
+    for key, g in members.sort_values("member_no", kind="stable").groupby("project_key", sort=False):
+        nums, other = [], []
+        for name in g["member_name"].astype(str):
+            m = _SCHOOL.match(name)
+            (nums.append(m.group(1)) if m else other.append(name))
+        parts = []
+        if nums:
+            parts.append(("№№ " if len(nums) > 1 else "№") + ", ".join(nums) +
+                         (" мектептер" if len(nums) > 1 else " мектеп"))
+        parts.extend(other)
+        out[key] = "; ".join(parts)
+    return pd.Series(out, dtype=object)
+
+
+def projects_table(projects: pd.DataFrame, orgs: pd.DataFrame, members: pd.DataFrame,
+                   base_orgs: Any) -> pd.DataFrame:
+    """Table 5: project, area, orgs (printed count) and member list, coverage share of
+    ``base_orgs`` (orgs running innovation projects), pupils; computed total row."""
+    p = tables.parts(projects)[["project_key", "project_name", "kind_key", "area", "pupils"]].copy()
+    o = orgs[orgs["source"] == "5-кесте"].set_index("project_key")["orgs"]
+    listed = members.groupby("project_key")["member_name"].count()
+    p["orgs"] = pd.array([_num(o.get(k)) for k in p["project_key"]], dtype="Int64")
+    p["members"] = p["project_key"].map(member_text(members)).astype(object)
+    p["members_listed"] = pd.array([_num(listed.get(k)) for k in p["project_key"]], dtype="Int64")
+    p["coverage_pct"] = tables.share(p["orgs"].astype("Float64"), base_orgs)
+    return tables.with_total(p, "project_name", ["pupils"])
+
+
+def member_orgs(members: pd.DataFrame, keys: Iterable[str] | None = None) -> pd.DataFrame:
+    """Distinct member organisations (over the given projects) counted by level."""
+    m = members if keys is None else members[members["project_key"].isin(list(keys))]
+    uniq = m.drop_duplicates(["member_level", "member_name"])
+    out = uniq.groupby("member_level", sort=False).size().rename("orgs").reset_index()
+    return tables.with_total(out, "member_level", "orgs")
+
+
+# --- tables 6 and 7 --------------------------------------------------------------
+
+def events_table(events: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
+    """Table 6: projects x event types, computed per-project total and share of all events."""
+    p = tables.parts(events)
+    types = list(dict.fromkeys(p["event_type_key"]))
+    w = tables.wide(p, ["row_no", "project_key", "project_name"], "event_type_key", "events")
+    w["events_total"] = w[types].apply(lambda r: tables.total(r.tolist()), axis=1)
+    o = orgs[orgs["source"] == "6-кесте"].set_index("project_key")["orgs"]
+    w.insert(3, "orgs", pd.array([_num(o.get(k)) for k in w["project_key"]], dtype="Int64"))
+    out = tables.with_total(w.drop(columns="row_no"), "project_name", types + ["events_total"])
+    return tables.add_share(out, "events_total", "events_pct")
+
+
+def event_types(events: pd.DataFrame) -> dict[str, str]:
+    """{event_type_key: printed label} for the part event types, in printed order."""
+    p = tables.parts(events)
+    return dict(zip(p["event_type_key"], p["event_type"]))
+
+
+def language_table(pupils: pd.DataFrame, orgs: pd.DataFrame) -> pd.DataFrame:
+    """Table 7: projects x language of instruction (pupils), computed total row."""
+    p = tables.parts(pupils)
+    w = tables.wide(p, ["row_no", "project_key", "project_name"], "language_key", "pupils")
+    langs = list(dict.fromkeys(p["language_key"]))
+    o = orgs[orgs["source"] == "7-кесте"].set_index("project_key")["orgs"]
+    w.insert(3, "orgs", pd.array([_num(o.get(k)) for k in w["project_key"]], dtype="Int64"))
+    for c in langs:
+        w[c] = pd.array([_num(v) for v in w[c]], dtype="Int64")
+    return tables.with_total(w.drop(columns="row_no"), "project_name", langs)
+
+
+# --- figure 2 and the city's organisations ---------------------------------------
+
+def international_orgs(df: pd.DataFrame, periods: Sequence[str]) -> pd.DataFrame:
+    """Figure 2 data (long): per period the computed "all" (sum of the part levels) and
+    every printed category, in printed order."""
+    keep = _present(df, periods)
+    rows = []
+    for per in keep:
+        d = df[df["period"] == per]
+        allv = tables.total(tables.parts(d)["orgs"])
+        for _, r in d.iterrows():
+            v = allv if r["row_type"] == "total" else _num(r["orgs"])
+            rows.append({"period": per, "category_key": r["category_key"],
+                         "category": r["category"], "orgs": v})
+    return pd.DataFrame(rows, columns=["period", "category_key", "category", "orgs"])
+
+
+def org_growth(df: pd.DataFrame, key: str, before: str, after: str) -> dict[str, Any]:
+    """{'before', 'after', 'change', 'change_pct'} of one project's orgs between two years."""
+    b = value(df, "orgs", project_key=key, period=before) if len(df) else None
+    a = value(df, "orgs", project_key=key, period=after) if len(df) else None
+    if b is None or a is None:
+        return {"before": b, "after": a, "change": None, "change_pct": None}
+    return {"before": b, "after": a, "change": _num(tables.change(b, a)),
+            "change_pct": tables.growth_pct(b, a)}
+
+
+# --- declared vs computed ----------------------------------------------------------
+
+CHECK_COLUMNS = ["where", "row", "column", "declared", "computed"]
+
+
+def _check(where: str, computed: pd.DataFrame, declared: pd.DataFrame, on: str,
+           columns: dict[str, str], decimals: int | None = None) -> pd.DataFrame:
+    out = tables.compare_declared(computed, declared, on=on, columns=columns, decimals=decimals)
+    if out.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    out = out.rename(columns={on: "row"})
+    out.insert(0, "where", where)
+    return out[CHECK_COLUMNS]
+
+
+def check_values(where: str, pairs: Sequence[tuple[str, str, Any, Any]]) -> pd.DataFrame:
+    """Scalar checks: (row, column, declared, computed) tuples -> disagreements."""
+    rows = [{"where": where, "row": r, "column": c, "declared": d, "computed": v}
+            for r, c, d, v in pairs
+            if not fmt.is_missing(d) and not tables.agrees(v, d)]
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def check_totals(where: str, df: pd.DataFrame, label_col: str, value_cols: Sequence[str],
+                 by: str | None = None) -> pd.DataFrame:
+    """Printed total rows of ``df`` vs totals recomputed from its part rows."""
+    comp = tables.declared(tables.with_total(df, label_col, list(value_cols), by=by))
+    decl = tables.declared(df)
+    on = by or label_col
+    if decl.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    res = _check(where, comp, decl, on, {c: c for c in value_cols})
+    if by:
+        res["row"] = [f"{TOTAL} ({r})" for r in res["row"]]
+    return res
+
+
+def checks(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate check frames into one list of disagreements."""
+    frames = [p for p in parts if p is not None and not p.empty]
+    if not frames:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    return pd.concat(frames, ignore_index=True)

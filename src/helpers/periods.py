@@ -1,0 +1,59 @@
+"""Period arithmetic for ``2023-2024-S2`` (semester), ``2023-2024`` (school year) and
+``2024`` (calendar year) strings, plus their Kazakh labels."""
+from __future__ import annotations
+
+import re
+
+_RE = re.compile(r"^(\d{4})(?:-(\d{4})(?:-S([12]))?)?$")
+
+
+def parse(period: str) -> tuple[int, int | None, int | None]:
+    """``"2023-2024-S2" -> (2023, 2024, 2)``; ValueError for anything else."""
+    m = _RE.match(str(period))
+    if not m:
+        raise ValueError(f"not a period: {period!r} (expected e.g. 2023-2024-S2, 2023-2024, 2024)")
+    y1, y2, sem = m.groups()
+    return int(y1), (int(y2) if y2 else None), (int(sem) if sem else None)
+
+
+def is_semester(period: str) -> bool:
+    return parse(period)[2] is not None
+
+
+def semester(period: str) -> int | None:
+    return parse(period)[2]
+
+
+def school_year(period: str) -> str:
+    """School year of a semester (``2023-2024-S2 -> 2023-2024``); a year stays itself."""
+    y1, y2, _ = parse(period)
+    return f"{y1}-{y2}" if y2 else str(y1)
+
+
+def shift(period: str, years: int) -> str:
+    """Same kind of period ``years`` later (negative: earlier): ``2023-2024-S2, -1 -> 2022-2023-S2``."""
+    y1, y2, sem = parse(period)
+    out = str(y1 + years)
+    if y2:
+        out += f"-{y2 + years}"
+    if sem:
+        out += f"-S{sem}"
+    return out
+
+
+def previous_semester(period: str) -> str:
+    """``2023-2024-S2 -> 2023-2024-S1``; ``2023-2024-S1 -> 2022-2023-S2``."""
+    y1, y2, sem = parse(period)
+    if not sem:
+        raise ValueError(f"{period!r} is not a semester")
+    return f"{y1}-{y2}-S1" if sem == 2 else f"{y1 - 1}-{y2 - 1}-S2"
+
+
+def label(period: str) -> str:
+    """Kazakh label: ``2023-2024 оқу жылының 2-жартыжылдығы`` / ``2023-2024 оқу жылы`` / ``2024 жыл``."""
+    y1, y2, sem = parse(period)
+    if sem:
+        return f"{y1}-{y2} оқу жылының {sem}-жартыжылдығы"
+    if y2:
+        return f"{y1}-{y2} оқу жылы"
+    return f"{y1} жыл"
