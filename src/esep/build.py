@@ -1,26 +1,77 @@
-"""Batch orchestration: plan units, prepare data once per report, run, summarise.
+"""Batch orchestration: plan units, prepare data when raw files changed, run what is
+stale (in parallel), summarise.
 
-A batch keeps going past a failed unit; the caller turns any failure into a non-zero
-exit. Progress is printed one line per unit as it finishes.
+- **Incremental**: a unit whose inputs are unchanged since its last successful build
+  (content hashes, see :mod:`esep.cache`) is skipped and reported as up to date;
+  ``force=True`` rebuilds everything (and re-prepares the data).
+- **Parallel**: stale units run in a pool of ``jobs`` worker processes (default: the
+  number of CPU cores). A worker imports papermill/nbconvert once and handles many units;
+  it starts the next unit's kernel while the current one runs (:mod:`esep.kernels`).
+  Each unit runs under its own lock, so two ``esep build`` processes share the work
+  instead of clobbering each other's files. A failing unit does not stop the others.
+- **Progress**: one line per finished unit (status, seconds). The results also go to
+  ``output/.esep/last_build.json`` (used by the benchmark and handy for scripts).
+
+Nothing heavy (pandas, nbformat, papermill) is imported unless something has to run.
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from typing import Callable, Iterable
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
-from . import index, params, prepare, reports
+from . import cache, config, params, reports
 from .errors import EsepError
-from .run import DEFAULT_FORMATS, Result, run_unit
+
+DEFAULT_FORMATS = ("html",)
+RUN_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # as run.execute passes them
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
+class BuildResults(list):
+    """The list of results (one per unit) plus the wall time and the job count."""
+
+    seconds: float = 0.0
+    jobs: int = 1
+    force: bool = False
+
+
+def _result(unit, status, seconds=0.0, message=""):
+    from .run import Result
+
+    return Result(unit, status, seconds, message)
+
+
+class _LightResult:
+    """A cheap stand-in for :class:`esep.run.Result` (same fields): building a skip
+    result must not import the runner (nbformat & co.)."""
+
+    __slots__ = ("unit", "status", "seconds", "message", "outputs")
+
+    def __init__(self, unit, status, seconds=0.0, message="", outputs=None):
+        self.unit, self.status, self.seconds = unit, status, seconds
+        self.message, self.outputs = message, outputs or []
+
+    def __repr__(self):
+        return f"Result({self.unit.label!r}, {self.status!r}, {self.seconds:.1f}, {self.message!r})"
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def plan(report: str | None = None, period: str | None = None,
-         variant: str | None = None) -> tuple[list[tuple[reports.ReportSpec, params.RunUnit]], list[Result]]:
+         variant: str | None = None) -> tuple[list[tuple[reports.ReportSpec, params.RunUnit]], list]:
     """Every unit to run, plus 'failed' results for params files that did not validate."""
     specs = reports.all_reports()
     if report:
@@ -33,44 +84,203 @@ def plan(report: str | None = None, period: str | None = None,
                 for u in params.units_for(spec, p, variant):
                     units.append((spec, u))
             except EsepError as exc:
-                bad.append(Result(params.RunUnit(spec.name, p, {}), "failed", 0.0, str(exc)))
+                bad.append(_LightResult(params.RunUnit(spec.name, p, {}), "failed", 0.0, str(exc)))
     return units, bad
 
 
-def prepare_all(specs: Iterable[reports.ReportSpec]) -> dict[str, str]:
-    """Prepare each report's data; map report name -> error message for failures."""
+def prepare_all(specs: Iterable[reports.ReportSpec], force: bool = False) -> dict[str, str]:
+    """Prepare each report's data unless it is up to date (raw files, code and processed
+    files unchanged); map report name -> error message for failures."""
     errors = {}
     for spec in specs:
+        key = cache.prepare_key(spec)
+        if not force and cache.prepare_fresh(spec, key):
+            continue
         try:
-            prepare.prepare_report(spec)
+            with cache.lock(f"prepare-{spec.name}"):
+                if not force and cache.prepare_fresh(spec, key):
+                    continue  # another esep process just did it
+                from . import prepare
+
+                prepare.prepare_report(spec)
+                cache.save_prepare(spec, key)
         except EsepError as exc:
             errors[spec.name] = str(exc)
     return errors
 
 
+# --- running stale units ---------------------------------------------------------------
+
+def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool):
+    """Build one unit under its lock (runs in a pool worker or in-process)."""
+    from . import kernels
+
+    t0 = time.perf_counter()
+    try:
+        with cache.lock(f"unit-{unit.key}"):
+            if not force and cache.check(spec, unit, formats, key).fresh:
+                return _result(unit, "skipped", time.perf_counter() - t0,
+                               "up to date (built meanwhile by another esep process)")
+            from .run import run_unit
+
+            kernels.activate(spares=spare_after)
+            res = run_unit(spec, unit, formats)
+            if res.status == "ok":
+                cache.save(unit, key, res.outputs, res.seconds)
+            return res
+    except Exception as exc:  # noqa: BLE001 - one unit's crash must not stop the batch
+        return _result(unit, "failed", time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
+
+
+def _init_worker(formats, spares: bool) -> None:
+    """Pool worker start-up: boot a kernel first, then pay the imports once, meanwhile."""
+    from multiprocessing import util
+
+    from . import kernels
+
+    kernels.activate(spares=spares)
+    if spares:
+        try:
+            kernels.start_spare("python3", str(config.ROOT), RUN_KERNEL_ARGS)
+        except Exception:  # noqa: BLE001 - the unit will start its kernel itself
+            pass
+    util.Finalize(None, kernels.stop_spare, exitpriority=10)
+    import papermill  # noqa: F401
+
+    from . import render, run  # noqa: F401
+
+    render._exporter()
+    if any(f != "html" for f in formats):
+        try:
+            from . import formats as fmts  # noqa: F401
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _spares_enabled() -> bool:
+    return os.environ.get("ESEP_SPARE_KERNELS", "1") not in ("0", "no", "false")
+
+
+def _run_stale(todo, formats, force, jobs, done_cb) -> None:
+    """Run ``todo`` [(index, spec, unit, key)], calling ``done_cb(index, result)``."""
+    spares = _spares_enabled()
+    n = len(todo)
+    workers = max(1, min(jobs, n))
+    if workers == 1:
+        from . import kernels
+
+        try:
+            for i, (idx, spec, unit, key) in enumerate(todo):
+                done_cb(idx, _work(spec, unit, formats, key, force, spares and i < n - 1))
+        finally:
+            kernels.stop_spare()
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(tuple(formats), spares))
+    futures = {}
+    try:
+        for i, (idx, spec, unit, key) in enumerate(todo):
+            # the last `workers` units need no kernel booted after them
+            fut = pool.submit(_work, spec, unit, formats, key, force, spares and i < n - workers)
+            futures[fut] = (idx, unit)
+        for fut in as_completed(futures):
+            idx, unit = futures[fut]
+            try:
+                res = fut.result()
+            except BrokenProcessPool as exc:
+                res = _result(unit, "failed", 0.0, f"worker process died: {exc}")
+            except Exception as exc:  # noqa: BLE001
+                res = _result(unit, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+            done_cb(idx, res)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def build(report: str | None = None, period: str | None = None, variant: str | None = None,
-          formats=DEFAULT_FORMATS, on_result: Callable[[Result, int, int], None] | None = None,
-          ) -> list[Result]:
-    units, results = plan(report, period, variant)
-    for r in results:
+          formats=DEFAULT_FORMATS, on_result: Callable | None = None, *, force: bool = False,
+          jobs: int | None = None) -> BuildResults:
+    """Build every stale unit (all units with ``force``); return one result per unit."""
+    t0 = time.perf_counter()
+    jobs = jobs or default_jobs()
+    formats = tuple(formats)
+    cache.reset_memo()
+    units, bad = plan(report, period, variant)
+    results: list = [None] * len(units)
+    out = BuildResults()
+    for r in bad:
         _report(r, 0, 0, on_result)
     specs = {spec.name: spec for spec, _ in units}
-    data_errors = prepare_all(specs.values())
-    total = len(units)
-    for i, (spec, unit) in enumerate(units, 1):
+    data_errors = prepare_all(specs.values(), force=force)
+
+    todo, skipped = [], []
+    for idx, (spec, unit) in enumerate(units):
         if spec.name in data_errors:
-            res = Result(unit, "failed", 0.0, "data check failed:\n" + data_errors[spec.name])
+            results[idx] = _LightResult(unit, "failed", 0.0, "data check failed:\n" + data_errors[spec.name])
+            continue
+        key = cache.unit_key(spec, unit, formats)
+        fr = cache.check(spec, unit, formats, key)
+        if fr.fresh and not force:
+            results[idx] = _LightResult(unit, "skipped", 0.0, "up to date")
+            skipped.append(unit)
         else:
-            console.print(f"[dim][{i}/{total}][/dim] running {unit.label} …")
-            res = run_unit(spec, unit, formats)
-        results.append(res)
-        _report(res, i, total, on_result)
-    if any(r.status == "ok" for r in results):
+            todo.append((idx, spec, unit, key, "forced" if force else fr.reason))
+    if skipped and on_result is None:
+        console.print(f"{len(skipped)} of {len(units)} up to date, skipped"
+                      + (" (--force rebuilds; `esep status` explains)" if not todo else ""))
+    for idx, res in enumerate(results):
+        if res is not None and res.status == "failed":
+            _report(res, 0, 0, on_result)
+    if todo and on_result is None:
+        console.print(f"building {len(todo)} unit(s) with {min(jobs, len(todo))} job(s)")
+
+    reasons = {idx: reason for idx, _, _, _, reason in todo}
+    finished = [0]
+
+    def done(idx, res):
+        if res.status == "ok" and not res.message:
+            res.message = f"rebuilt: {reasons[idx]}"
+        results[idx] = res
+        finished[0] += 1
+        _report(res, finished[0], len(todo), on_result)
+
+    if todo:
+        _run_stale([t[:4] for t in todo], formats, force, jobs, done)
+    out.extend(bad)
+    out.extend(r for r in results if r is not None)
+    index_path = config.OUTPUT_DIR / "index.html"
+    if any(r.status == "ok" for r in out) or (out and not index_path.exists()
+                                               and any(r.status == "skipped" for r in out)):
+        from . import index
+
         index.write_index()
-    return results
+    out.seconds, out.jobs, out.force = time.perf_counter() - t0, jobs, force
+    _write_last_build(out, formats)
+    return out
 
 
-def _report(res: Result, i: int, total: int, cb) -> None:
+def _write_last_build(results: BuildResults, formats) -> None:
+    doc = {
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(results.seconds, 3),
+        "jobs": results.jobs, "force": results.force, "formats": list(formats),
+        "counts": {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")},
+        "units": [{"unit": r.unit.key, "status": r.status, "seconds": round(r.seconds, 2),
+                   "message": (r.message or "").splitlines()[0][:200] if r.message else ""}
+                  for r in results],
+    }
+    try:
+        cache._atomic_json(config.STATE_DIR / "last_build.json", doc)
+    except OSError:  # pragma: no cover - reporting only
+        pass
+
+
+def _report(res, i: int, total: int, cb) -> None:
     if cb:
         cb(res, i, total)
         return
@@ -78,16 +288,62 @@ def _report(res: Result, i: int, total: int, cb) -> None:
     prefix = f"[dim][{i}/{total}][/dim] " if total else ""
     console.print(f"{prefix}{res.unit.label}: {mark.get(res.status, res.status)} ({res.seconds:.1f} s)")
     if res.status == "failed":
-        err_console.print(f"[red]error[/red] {res.message}", soft_wrap=True)
+        err_console.print(f"[red]error[/red] {res.message}", soft_wrap=True, markup=False)
 
 
-def summary(results: list[Result]) -> Table:
+# --- summary and status --------------------------------------------------------------------
+
+def summary(results: list):
+    """Table of what ran and what failed; up-to-date units are grouped per report/period."""
     t = Table(title="esep build summary", show_lines=False)
     for col in ("report", "period", "variant", "status", "seconds", "detail"):
         t.add_column(col, justify="right" if col == "seconds" else "left")
+    groups: dict[tuple, list] = {}
     for r in results:
-        status = {"ok": "[green]ok[/green]", "failed": "[red]failed[/red]",
-                  "skipped": "[cyan]skipped (up to date)[/cyan]"}.get(r.status, r.status)
+        if r.status == "skipped":
+            groups.setdefault((r.unit.report, r.unit.period), []).append(r)
+    shown = set()
+    for r in results:
+        if r.status == "skipped":
+            g = (r.unit.report, r.unit.period)
+            if g in shown:
+                continue
+            shown.add(g)
+            rs = groups[g]
+            variant = (r.unit.variant or "-") if len(rs) == 1 else f"{len(rs)} outputs"
+            t.add_row(r.unit.report, r.unit.period, variant, "[cyan]skipped (up to date)[/cyan]",
+                      f"{sum(x.seconds for x in rs):.1f}", "")
+            continue
+        status = {"ok": "[green]ok[/green]", "failed": "[red]failed[/red]"}.get(r.status, r.status)
         detail = r.message.splitlines()[0][:90] if r.message else ""
-        t.add_row(r.unit.report, r.unit.period, r.unit.variant or "-", status, f"{r.seconds:.1f}", detail)
+        t.add_row(r.unit.report, r.unit.period, r.unit.variant or "-", status, f"{r.seconds:.1f}",
+                  Text(detail))
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "skipped")}
+    line = (f"ran {counts['ok'] + counts['failed']} ({counts['ok']} ok, {counts['failed']} failed), "
+            f"skipped {counts['skipped']} up to date")
+    if getattr(results, "seconds", None):
+        line += f", {results.seconds:.1f} s with {results.jobs} job(s)"
+    return Group(t, Text(line))
+
+
+def status(report: str | None = None, period: str | None = None, variant: str | None = None,
+           formats=DEFAULT_FORMATS) -> list[tuple]:
+    """(unit, fresh: bool | None, reason) for every unit; None = its params file is invalid."""
+    cache.reset_memo()
+    units, bad = plan(report, period, variant)
+    rows = [(r.unit, None, r.message.splitlines()[0]) for r in bad]
+    for spec, unit in units:
+        fr = cache.check(spec, unit, formats)
+        rows.append((unit, fr.fresh, fr.reason))
+    return rows
+
+
+def status_table(rows: list[tuple]) -> Table:
+    t = Table(title="esep status")
+    for col in ("report", "period", "variant", "state", "reason"):
+        t.add_column(col)
+    for unit, fresh, reason in rows:
+        state = ("[green]fresh[/green]" if fresh else "[yellow]stale[/yellow]") if fresh is not None \
+            else "[red]invalid params[/red]"
+        t.add_row(unit.report, unit.period, unit.variant or "-", state, Text(reason))
     return t

@@ -8,8 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import config
+from . import config, lazy_imports
 from .errors import EsepError
+
+lazy_imports.install()  # import jsonschema without its 1.5 s grammar build (esep/lazy_imports.py)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="esep: build education-analytics reports from data (papermill + nbconvert).")
@@ -94,21 +96,41 @@ def _run_batch(report, period, variant, to, **kw):
 def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
         period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
         variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug (or 'all')."),
-        to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx.")):
-    """Execute one report for one period (every region/district its params file asks for)."""
+        to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores).")):
+    """Execute one report for one period (every region/district its params file asks for).
+    Always executes, even when up to date (`esep build` skips what is up to date)."""
     from .params import check_period
 
     msg = check_period(period)
     if msg:
         _fail(f"--period: {msg}")
-    _run_batch(report, period, variant, to)
+    _run_batch(report, period, variant, to, force=True, jobs=jobs)
 
 
 @app.command()
 def build(report: Optional[str] = typer.Argument(None, help="Only this report type."),
-          to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx.")):
-    """Run every (report, period) that has a params file, then write output/index.html."""
-    _run_batch(report, None, None, to)
+          to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx."),
+          force: bool = typer.Option(False, "--force", help="Rebuild even what is up to date."),
+          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores).")):
+    """Run every (report, period) whose inputs changed since its last build (all with
+    --force), in parallel, then write output/index.html."""
+    _run_batch(report, None, None, to, force=force, jobs=jobs)
+
+
+@app.command()
+def status(report: Optional[str] = typer.Argument(None, help="Only this report type."),
+           to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx.")):
+    """List every output as fresh or stale, with the input that changed."""
+    from .build import status as build_status, status_table
+
+    try:
+        rows = build_status(report, None, None, formats=_formats(to))
+    except EsepError as exc:
+        _fail(str(exc))
+    console.print(status_table(rows))
+    stale = sum(1 for _, fresh, _ in rows if not fresh)
+    console.print(f"{len(rows) - stale} fresh, {stale} stale" + (": `esep build` rebuilds them" if stale else ""))
 
 
 @app.command()
@@ -117,6 +139,176 @@ def index():
     from .index import write_index
 
     console.print(f"Index: {write_index()}")
+
+
+@app.command()
+def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
+            period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
+            variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug."),
+            to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx."),
+            strict: bool = typer.Option(False, "--strict", help="Fail if the prose has numbers matching no figure.")):
+    """Record the narrative edits made in the executed notebook and render it (no code is run)."""
+    from . import edits
+
+    fmts = _formats(to)
+    failed = 0
+    try:
+        spec, units = edits.units(report, period, variant)
+    except EsepError as exc:
+        _fail(str(exc))
+    for unit in units:
+        try:
+            res = edits.publish(spec, unit, fmts, strict=strict)
+        except EsepError as exc:
+            err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True)
+            failed += 1
+            continue
+        for line in res.recorded:
+            console.print(f"{unit.label}: recorded {line}", markup=False)
+        for line in res.resolved:
+            console.print(f"{unit.label}: conflict confirmed: {line}", markup=False)
+        for line in res.stale:
+            err.print(f"[yellow]warning:[/yellow] {unit.label}: stale number? {line}", soft_wrap=True)
+        console.print(f"{unit.label}: published " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json"),
+                      markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("check-narrative")
+def check_narrative(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
+                    period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
+                    variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug."),
+                    strict: bool = typer.Option(False, "--strict", help="Exit 1 on stale numbers too.")):
+    """List unknown placeholders and hand-typed numbers that match no current figure."""
+    from . import edits
+
+    bad = 0
+    try:
+        _, units = edits.units(report, period, variant)
+        for unit in units:
+            errors, stale = edits.check(unit)
+            for line in errors:
+                err.print(f"[red]error:[/red] {unit.label}: {line}", soft_wrap=True, markup=False)
+            for line in stale:
+                err.print(f"[yellow]warning:[/yellow] {unit.label}: stale number? {line}", soft_wrap=True)
+            if not errors and not stale:
+                console.print(f"{unit.label}: narrative ok (every number is a placeholder or matches a figure)")
+            bad += len(errors) + (len(stale) if strict else 0)
+    except EsepError as exc:
+        _fail(str(exc))
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def edit(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
+         period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
+         variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug."),
+         no_browser: bool = typer.Option(False, "--print-only", help="Only print the path and the figures.")):
+    """Open the executed notebook in JupyterLab to edit its narrative cells."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    import nbformat
+
+    from . import edits
+
+    try:
+        _, units = edits.units(report, period, variant)
+    except EsepError as exc:
+        _fail(str(exc))
+    unit = units[0]
+    nb_path = unit.output_base().with_suffix(".ipynb")
+    if not nb_path.exists():
+        _fail(f"{unit.label}: no executed notebook at {nb_path}; run `esep run {report} --period {period}` first")
+    t = Table(title="placeholders you can use in the text")
+    t.add_column("write")
+    t.add_column("shows now")
+    for name, value in edits.figures_table(nbformat.read(str(nb_path), as_version=4)):
+        t.add_row(name, value)
+    console.print(t)
+    console.print(f"Edit the text cells of {nb_path}, save, then run: "
+                  f"esep publish {report} --period {period}" + (f" --only {unit.variant}" if unit.variant else ""),
+                  markup=False, soft_wrap=True)
+    if no_browser:
+        return
+    jupyter = Path(sys.executable).parent / "jupyter"
+    raise typer.Exit(subprocess.call([str(jupyter) if jupyter.exists() else "jupyter", "lab", str(nb_path)],
+                                     cwd=str(config.ROOT), env=dict(os.environ)))
+
+
+@app.command("validate")
+def validate_cmd(report: Optional[str] = typer.Argument(None, help="Report type (default: all)."),
+                 period: Optional[str] = typer.Option(None, "--period", "-p",
+                                                      help="Findings a report for this period shows "
+                                                           "(+ rows waiting in incoming/<period>/)."),
+                 fmt: str = typer.Option("text", "--format", help="text or json (JSON lines)."),
+                 strict: bool = typer.Option(False, "--strict", help="Warnings are failures too (exit 1).")):
+    """Check raw data: errors (exit 1) and data-quality warnings (declared vs computed...)."""
+    from . import findings, reports
+
+    if fmt not in ("text", "json"):
+        _fail(f"--format: {fmt!r} (choose text or json)")
+    if period:
+        from .params import check_period
+
+        msg = check_period(period)
+        if msg:
+            _fail(f"--period: {msg}")
+    try:
+        specs = [reports.get(report)] if report else list(reports.all_reports().values())
+        bad, warned = 0, 0
+        for spec in specs:
+            found, loaded = findings.findings_for(spec, period, incoming=period)
+            for note in loaded.notes:
+                err.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True, markup=True)
+            if loaded.problems:
+                bad += 1
+                err.print(loaded.error_text(), soft_wrap=True, markup=False, highlight=False)
+                continue
+            warned += len(found)
+            if fmt == "json":
+                if found:
+                    print(findings.format_json(found))
+            else:
+                for f in found:
+                    console.print(f.text(), soft_wrap=True, markup=False)
+                console.print(f"{spec.name}: {len(found)} warning(s)", markup=False)
+    except EsepError as exc:
+        _fail(str(exc))
+    if bad or (strict and warned):
+        raise typer.Exit(1)
+
+
+@app.command("new-period")
+def new_period_cmd(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
+                   src: str = typer.Option(..., "--from", help="Period whose params are copied."),
+                   dst: str = typer.Option(..., "--to", help="The new period, e.g. 2024-2025-S1.")):
+    """Set up a new period: params copy + empty input templates (CSV and .xlsx)."""
+    from . import newperiod, reports
+
+    try:
+        res = newperiod.new_period(reports.get(report), src, dst)
+    except EsepError as exc:
+        _fail(str(exc))
+    console.print(res.next_steps(report, dst), markup=False, soft_wrap=True)
+
+
+@app.command()
+def merge(report: str = typer.Argument(..., help="Report type."),
+          period: str = typer.Option(..., "--period", "-p", help="The period in incoming/<period>/.")):
+    """Check the filled-in templates of a new period and append their rows to data/raw/."""
+    from . import newperiod, reports
+
+    try:
+        counts = newperiod.merge(reports.get(report), period)
+    except EsepError as exc:
+        _fail(str(exc))
+    for stem, n in counts.items():
+        console.print(f"{report}/{stem}.csv: {n} row(s) appended", markup=False)
+    console.print(f"Next: esep run {report} --period {period}", markup=False)
 
 
 def main():  # pragma: no cover

@@ -53,9 +53,11 @@ def is_narrative(cell) -> bool:
     return cell.cell_type == "markdown" and TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def cell_label(idx: int, cell) -> str:
+def cell_label(idx: int, cell, with_id: bool = True) -> str:
     first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
-    return f"cell {idx + 1} ({first[:50]!r})"
+    cid = cell_id(cell) if with_id else None
+    ident = f" id {cid}" if cid else ""
+    return f"cell {idx + 1}{ident} ({first[:50]!r})"
 
 
 def fill_text(text: str, scraps: dict, where: str = "") -> str:
@@ -75,3 +77,207 @@ def fill_notebook(nb, scraps: dict) -> None:
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and PLACEHOLDER.search(cell.source):
             cell.source = fill_text(cell.source, scraps, cell_label(idx, cell))
+
+
+# --------------------------------------------------------------------------------------
+# Stable cell ids
+# --------------------------------------------------------------------------------------
+# A narrative cell is identified by its nbformat 4.5 cell ``id`` (papermill and JupyterLab
+# keep it). ``metadata.esep.narrative_id`` in the template overrides it if ever needed
+# (for example after a tool that regenerates cell ids touched the template).
+
+def cell_id(cell) -> str | None:
+    meta = cell.get("metadata", {}).get("esep", {})
+    if isinstance(meta, dict) and meta.get("narrative_id"):
+        return str(meta["narrative_id"])
+    return cell.get("id") or None
+
+
+def template_problems(nb, name: str = "template") -> list[str]:
+    """Narrative cells without an id, or with an id used twice (a test keeps this empty)."""
+    seen: dict[str, int] = {}
+    problems = []
+    for idx, cell in enumerate(nb.cells):
+        cid = cell_id(cell)
+        if is_narrative(cell) and not cid:
+            problems.append(f"{name}: narrative {cell_label(idx, cell)} has no cell id")
+        if cid:
+            if cid in seen:
+                problems.append(f"{name}: cell id {cid!r} used by cells {seen[cid] + 1} and {idx + 1}")
+            seen[cid] = idx
+    return problems
+
+
+def unknown_placeholders(text: str, scraps: dict) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1) not in scraps]
+
+
+# --------------------------------------------------------------------------------------
+# Stale literal numbers
+# --------------------------------------------------------------------------------------
+# Numbers typed by hand into the prose (not placeholders) are compared with the current
+# glued figures: a literal that no figure formats to (rounded or cut to the literal's
+# decimals, as a percent of a 0..1 share too) is listed. Not checked: years (1900-2100),
+# periods (2023-2024, 2023-2024-S2), list/section numbering at the start of a line,
+# "№ 5", and small ordinals / hyphenated suffixes ("1-кесте", "5-сынып").
+
+_PERIOD = re.compile(r"\b\d{4}\s?[-–—]\s?\d{2,4}(?:-S[12])?\b")
+_NUMERO = re.compile(r"№\s*\d+")
+_LINK_URL = re.compile(r"\]\([^)]*\)|<[^>]+>|`[^`]*`|https?://\S+")
+_LIST_NUM = re.compile(r"^(\s*(?:#{1,6}\s*)?(?:[-*]\s+)?)\d+(?:\.\d+)*[.)](?=\s)", re.M)
+_NUMBER = re.compile(
+    r"(?<![\w№/.,:+\-−])"
+    r"(?P<sign>[+\-−](?=\d))?"
+    r"(?P<int>\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d+)"
+    r"(?P<frac>,\d+(?!\d))?"
+    r"(?P<pct>\s?%)?"
+    r"(?P<suffix>-[^\W\d_]+)?"
+)
+
+
+class Literal:
+    """One number typed into the prose."""
+
+    def __init__(self, text: str, value, decimals: int, line: str):
+        self.text, self.value, self.decimals, self.line = text, value, decimals, line
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Literal({self.text!r})"
+
+
+def literal_numbers(text: str) -> list[Literal]:
+    """Hand-typed numbers of a narrative text (placeholders, years, numbering excluded)."""
+    from decimal import Decimal
+
+    out = []
+    for line in text.splitlines():
+        clean = PLACEHOLDER.sub(" ", line)
+        clean = _LINK_URL.sub(" ", clean)
+        clean = _PERIOD.sub(" ", clean)
+        clean = _NUMERO.sub(" ", clean)
+        clean = _LIST_NUM.sub(r"\1", clean)
+        for m in _NUMBER.finditer(clean):
+            digits = re.sub(r"\D", "", m.group("int"))
+            frac = (m.group("frac") or "")[1:]
+            grouped = not m.group("int").isdigit()
+            plain_int = not frac and not m.group("pct") and not m.group("sign") and not grouped
+            value = Decimal(digits + ("." + frac if frac else ""))
+            if plain_int and 1900 <= value <= 2100:
+                continue  # a year
+            if m.group("suffix") and plain_int and value < 100:
+                continue  # an ordinal: "1-кесте", "5-сынып", "2-жартыжылдығы"
+            shown = (m.group("sign") or "") + m.group("int") + (m.group("frac") or "") + (m.group("pct") or "")
+            out.append(Literal(shown, value, len(frac), line.strip()))
+    return out
+
+
+def figure_values(scraps: dict) -> list:
+    """Every number the glued figures hold (numbers inside glued strings too), absolute."""
+    from decimal import Decimal, InvalidOperation
+
+    vals: list = []
+
+    def walk(v, depth=0):
+        if depth > 4 or v is None:
+            return
+        if isinstance(v, bool):
+            return
+        if isinstance(v, (int, float)):
+            try:
+                d = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+            except InvalidOperation:
+                return
+            if d.is_finite():
+                vals.append(abs(d))
+                if isinstance(v, float) and abs(v) <= 1:
+                    vals.append(abs(d) * 100)  # a 0..1 share shown as a percent
+        elif isinstance(v, str):
+            for lit in literal_numbers(v):
+                vals.append(lit.value)
+            for m in re.finditer(r"\d+(?:[.,]\d+)?", v):  # years etc. inside strings
+                vals.append(Decimal(m.group(0).replace(",", ".")))
+        elif isinstance(v, dict):
+            for x in list(v.values())[:500]:
+                walk(x, depth + 1)
+        elif isinstance(v, (list, tuple)):
+            for x in v[:500]:
+                walk(x, depth + 1)
+
+    for v in scraps.values():
+        walk(v)
+    return vals
+
+
+def matches_figure(lit: Literal, values) -> bool:
+    from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+    q = Decimal(1).scaleb(-lit.decimals)
+    for v in values:
+        if v.quantize(q, rounding=ROUND_HALF_UP) == lit.value or v.quantize(q, rounding=ROUND_DOWN) == lit.value:
+            return True
+    return False
+
+
+def narrative_cells(nb):
+    """(index, cell) of every narrative cell: tagged, or added by an editor (esep metadata)."""
+    for idx, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and (is_narrative(cell) or cell_id(cell) in _tracked_ids(nb)):
+            yield idx, cell
+
+
+def _tracked_ids(nb) -> set:
+    meta = nb.get("metadata", {}).get("esep_narrative", {})
+    return set(meta.get("narrative", {})) if isinstance(meta, dict) else set()
+
+
+def stale_numbers(nb, scraps: dict | None = None) -> list[tuple[str, Literal]]:
+    """(cell label, literal) for every hand-typed number that matches no current figure."""
+    from .scraps import read_scraps
+
+    scraps = read_scraps(nb) if scraps is None else scraps
+    values = figure_values(scraps)
+    found = []
+    for idx, cell in narrative_cells(nb):
+        for lit in literal_numbers(cell.source):
+            if not matches_figure(lit, values):
+                found.append((cell_label(idx, cell, with_id=True), lit))
+    return found
+
+
+def placeholder_errors(nb, scraps: dict | None = None) -> list[str]:
+    """One readable line per narrative cell that names an unknown figure."""
+    from .scraps import read_scraps
+
+    scraps = read_scraps(nb) if scraps is None else scraps
+    errors = []
+    for idx, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        bad = unknown_placeholders(cell.source, scraps)
+        if bad:
+            names = ", ".join("{{ %s }}" % b for b in dict.fromkeys(bad))
+            errors.append(f"{cell_label(idx, cell, with_id=True)}: {names} names no glued figure")
+    return errors
+
+
+# --------------------------------------------------------------------------------------
+# Hooks used by the runner (details in esep.edits)
+# --------------------------------------------------------------------------------------
+
+def record_pending(unit) -> list[str]:
+    """Before executing ``unit``: record edits still unrecorded in its executed notebook."""
+    from . import edits
+
+    return edits.record_pending(unit)
+
+
+def apply_recorded(unit, nb):
+    """After executing ``unit``: put the recorded editor prose into ``nb``; warn on conflicts.
+
+    Returns an ``edits.Applied`` (``.manifest()`` is what goes into the manifest)."""
+    from . import edits
+
+    applied = edits.apply_recorded(unit, nb)
+    for msg in applied.conflicts:
+        edits._warn(msg)
+    return applied

@@ -93,22 +93,13 @@ def coerce(df: pd.DataFrame, rel: str) -> pd.DataFrame:
 
 
 def load_raw_tables(spec: ReportSpec) -> dict[str, pd.DataFrame]:
-    """Read and check every raw input of a report; raise DataError listing all problems."""
-    from . import validate as _validate  # schema checks (may be a no-op for some files)
+    """Read and check every raw input of a report; raise DataError listing all problems.
 
-    tables: dict[str, pd.DataFrame] = {}
-    problems: list[str] = []
-    for rel in spec.inputs:
-        path = config.RAW_DIR / rel
-        try:
-            raw = read_raw(path)
-            problems.extend(_validate.check_raw(rel, raw))
-            tables[rel] = coerce(raw, rel)
-        except DataError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise DataError("\n".join(problems))
-    return tables
+    Reading (CSV/cp1251/xlsx), the schema (``data/raw/<report>/schema.yaml``) and the
+    wording of the problems live in :mod:`esep.validate`."""
+    from . import validate as _validate
+
+    return _validate.load_tables(spec)
 
 
 def prepare_report(spec: ReportSpec) -> list[Path]:

@@ -26,14 +26,17 @@ class Expand:
 
     def values(self) -> list[str]:
         """Every value '*' expands to (order of first appearance in the source file)."""
-        import pandas as pd
+        import csv  # not pandas: planning a build must stay cheap (see esep/cache.py)
 
         rel, _, column = self.values_from.partition("#")
         path = config.RAW_DIR / rel
-        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-        if column not in df.columns:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        header = [h.strip() for h in rows[0]] if rows else []
+        if column not in header:
             raise EsepError(f"{path}: column '{column}' (expand.values_from) not found")
-        vals = [v.strip() for v in df[column].dropna() if v.strip()]
+        i = header.index(column)
+        vals = [r[i].strip() for r in rows[1:] if len(r) > i and r[i].strip()]
         seen: dict[str, None] = {}
         for v in vals:
             if v != self.default:

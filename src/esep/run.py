@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
-
-from . import config, manifest, render
+from . import config, manifest, narrative  # nbformat/render are imported where used: `esep build`
+# with nothing to do must not pay for them (see esep/cache.py)
 from .errors import EsepError, RunError
 from .params import RunUnit
 from .reports import ReportSpec
@@ -63,6 +62,8 @@ def _describe_failure(exc, nb_path: Path) -> str:
     if isinstance(idx, int):
         # papermill inserts an 'injected-parameters' cell: report the template's numbering
         try:
+            import nbformat
+
             cells = nbformat.read(str(nb_path), as_version=4).cells[:idx]
             idx -= sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
         except Exception:  # noqa: BLE001 - numbering is best effort
@@ -105,6 +106,7 @@ def place_of(unit: RunUnit, scraps: dict) -> str | None:
 def render_outputs(spec: ReportSpec, unit: RunUnit, nb, formats, fingerprint: str,
                    built: datetime) -> dict[str, bytes | str]:
     """Produce every requested format in memory (nothing written yet)."""
+    from . import render
     from .scraps import read_scraps
 
     scraps = read_scraps(nb)
@@ -121,6 +123,8 @@ def render_outputs(spec: ReportSpec, unit: RunUnit, nb, formats, fingerprint: st
 
 
 def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result:
+    import nbformat
+
     t0 = time.perf_counter()
     started = now_iso()
     paths = output_paths(unit, formats)
@@ -128,6 +132,7 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
     tmpdir = Path(tempfile.mkdtemp(prefix="run-", dir=config.STATE_DIR))
     try:
         tmp_nb = tmpdir / "executed.ipynb"
+        narrative.record_pending(unit)  # unpublished prose edits in the old notebook: record first
         execute(spec, unit, tmp_nb)
         nb = nbformat.read(str(tmp_nb), as_version=4)
         inputs = [config.RAW_DIR / r for r in spec.inputs]
@@ -137,6 +142,11 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
         nb.metadata["esep"] = {"report": unit.report, "period": unit.period, "variant": unit.variant,
                                "parameters": unit.params, "data_fingerprint": fp[:12],
                                "built": built.isoformat(timespec="seconds")}
+        from . import findings  # data-quality warnings -> "Деректер сапасы" appendix (issue 7)
+
+        quality = findings.for_unit(spec, unit.period)
+        nb.cells.append(findings.appendix_cell(quality, spec.name))
+        narr = narrative.apply_recorded(unit, nb)  # editor prose from narrative/ (after every generated cell)
         rendered = render_outputs(spec, unit, nb, formats, fp, built)
         finished = now_iso()
         doc = manifest.build_manifest(
@@ -145,6 +155,8 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
             started=started, finished=finished,
             outputs=[paths["ipynb"]] + [paths[f] for f in formats],
         )
+        doc["narrative"] = narr.manifest()
+        doc["warnings_count"] = len(quality)
         staged = {paths["ipynb"]: nbformat.writes(nb)}
         for f, content in rendered.items():
             staged[paths[f]] = content

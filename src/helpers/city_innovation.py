@@ -35,7 +35,10 @@ def _num(x: Any) -> Any:
 
 
 def value(df: pd.DataFrame, col: str, **where: Any) -> Any:
-    """The single value of ``col`` in the rows matching ``where`` (None if no row)."""
+    """The single value of ``col`` in the rows matching ``where`` (None if no row, or if
+    ``df`` is empty, e.g. a section without data)."""
+    if df.empty:
+        return None
     rows = tables.only(df, **where)
     if rows.empty:
         return None
@@ -70,6 +73,8 @@ def headline(kinds: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
     """Projects by kind (as stated in the text) with pupils summed from table 5 by kind,
     a computed total row and each kind's share of pupils."""
     text = tables.parts(kinds[kinds["source"] == HEADLINE_SOURCE])
+    if text.empty:
+        return pd.DataFrame()
     pupils = tables.parts(projects).groupby("kind_key", sort=False)["pupils"].sum(min_count=1)
     out = text[["kind_key", "kind", "projects"]].copy()
     out["pupils"] = pd.array([pupils.get(k, pd.NA) for k in out["kind_key"]], dtype="Int64")
@@ -80,6 +85,8 @@ def headline(kinds: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
 def figure1(kinds: pd.DataFrame) -> pd.DataFrame:
     """Figure 1 bars: computed "all projects" first, then each kind (as in the seed)."""
     fig = tables.parts(kinds[kinds["source"] == FIGURE1_SOURCE])[["kind_key", "kind", "projects"]]
+    if fig.empty:
+        return pd.DataFrame()
     out = tables.with_total(fig, "kind", "projects", label=ALL_PROJECTS_LABEL)
     return pd.concat([out.tail(1), out.iloc[:-1]], ignore_index=True)
 
@@ -236,6 +243,7 @@ def org_growth(df: pd.DataFrame, key: str, before: str, after: str) -> dict[str,
 # --- declared vs computed ----------------------------------------------------------
 
 CHECK_COLUMNS = ["where", "row", "column", "declared", "computed"]
+COLUMN_LABELS = {"projects": "жобалар саны", "orgs": "ББҰ саны", "pupils": "оқушылар саны"}
 
 
 def _check(where: str, computed: pd.DataFrame, declared: pd.DataFrame, on: str,
@@ -265,6 +273,7 @@ def check_totals(where: str, df: pd.DataFrame, label_col: str, value_cols: Seque
     if decl.empty:
         return pd.DataFrame(columns=CHECK_COLUMNS)
     res = _check(where, comp, decl, on, {c: c for c in value_cols})
+    res["column"] = [COLUMN_LABELS.get(c, c) for c in res["column"]]
     if by:
         res["row"] = [f"{TOTAL} ({r})" for r in res["row"]]
     return res
@@ -276,3 +285,114 @@ def checks(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=CHECK_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+# --- per-table checks used by the notebook's appendix -----------------------------
+
+def _key(x: Any) -> Any:
+    return None if fmt.is_missing(x) else x
+
+
+def check_headline(kinds: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
+    """Text's pupils and shares by kind vs table-5 sums; figure 1's kinds vs the text."""
+    if head.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    text = kinds[kinds["source"] == HEADLINE_SOURCE]
+    fig = kinds[kinds["source"] == FIGURE1_SOURCE]
+    pairs = []
+    for _, r in text.iterrows():
+        pairs.append((r["kind"], "білім алушылар", r["declared_pupils"],
+                      value(head, "pupils", kind=r["kind"])))
+        pairs.append((r["kind"], "білім алушылар үлесі, %", r["declared_pupils_share_pct"],
+                      value(head, "pupils_pct", kind=r["kind"])))
+    text_projects = dict(zip(text["kind_key"], text["projects"]))
+    fig_pairs = [(r["kind"], "жобалар: 1-сурет / мәтін", r["projects"],
+                  _num(text_projects.get(r["kind_key"], 0 if r["row_type"] == "part" else None)))
+                 for _, r in fig.iterrows()]
+    return checks([check_values("Кіріспе мәтіні", pairs),
+                   check_values("1-сурет", [p for p in fig_pairs if p[3] is not None]),
+                   check_totals("1-сурет", fig, "kind", ["projects"]) if len(fig) else None])
+
+
+def check_project_load(load: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    if load.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    shares = tables.parts(table)["share_pct"].tolist()
+    pairs = [(f"{r[LEVEL]} ({_num(r['simultaneous_projects'])} жоба)", "үлесі, %",
+              r["declared_share_pct"], s)
+             for (_, r), s in zip(tables.parts(load).iterrows(), shares)]
+    return checks([check_totals("3-кесте", load, LEVEL, ["orgs"]), check_values("3-кесте", pairs)])
+
+
+def check_projects(projects: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    body = tables.parts(table)
+    cover = dict(zip(body["project_key"], body["coverage_pct"]))
+    pairs = [(r["project_name"], "қамту үлесі, %", r["declared_coverage_pct"],
+              cover.get(r["project_key"])) for _, r in tables.parts(projects).iterrows()]
+    pairs += [(r["project_name"], "ұйымдар саны (басылған) / тізімдегі ұйымдар", r["orgs"],
+               r["members_listed"]) for _, r in body.iterrows()]
+    return checks([check_totals("5-кесте", projects, "project_name", ["pupils"]),
+                   check_values("5-кесте", pairs)])
+
+
+def check_events(events: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    decl = tables.declared(events)
+    pairs = []
+    for _, r in decl.iterrows():
+        key = _key(r["project_key"])
+        where = {"project_key": key} if key else {"row_type": "total"}
+        if r["event_type_key"] == "total":
+            pairs.append((r["project_name"], "іс-шара саны", r["events"],
+                          value(table, "events_total", **where)))
+            pairs.append((r["project_name"], "%", r["declared_share_pct"],
+                          value(table, "events_pct", **where)))
+        else:
+            pairs.append((r["project_name"], r["event_type"], r["events"],
+                          value(table, r["event_type_key"], **where)))
+    return check_values("6-кесте", pairs)
+
+
+def check_languages(languages: pd.DataFrame, table: pd.DataFrame,
+                    projects_table: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    pairs = [(TOTAL, r["language"], r["pupils"], value(table, r["language_key"], row_type="total"))
+             for _, r in tables.declared(languages).iterrows()]
+    langs = list(dict.fromkeys(tables.parts(languages)["language_key"]))
+    if len(projects_table):
+        pupils5 = dict(zip(tables.parts(projects_table)["project_key"],
+                           tables.parts(projects_table)["pupils"]))
+        for _, r in tables.parts(table).iterrows():
+            if r["project_key"] in pupils5:
+                pairs.append((r["project_name"], "5-кесте оқушылары / 7-кесте (каз. + рус.)",
+                              pupils5[r["project_key"]], tables.total(r[langs].tolist())))
+    return check_values("7-кесте", pairs)
+
+
+def check_project_orgs(orgs: pd.DataFrame, base: str = "5-кесте") -> pd.DataFrame:
+    """The same project's org count printed in different tables."""
+    ref = orgs[orgs["source"] == base].set_index("project_key")["orgs"]
+    pairs = [(r["project_name"], f"ББҰ саны: {base} / {r['source']}", ref.get(r["project_key"]),
+              r["orgs"]) for _, r in orgs[orgs["source"] != base].iterrows()
+             if r["project_key"] in ref.index]
+    return check_values("ББҰ саны (кестелер арасында)", pairs)
+
+
+def check_international(raw: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
+    decl = tables.declared(raw[raw["period"].isin(set(computed["period"]))])
+    pairs = [(f"{r['category']} ({r['period']})", "ББҰ саны", r["orgs"],
+              value(computed, "orgs", period=r["period"], category_key=r["category_key"]))
+             for _, r in decl.iterrows()]
+    return check_values("2-сурет", pairs)
+
+
+def check_quoted(quoted_values: dict[str, Any], labels: dict[str, str],
+                 computed: dict[str, Any]) -> pd.DataFrame:
+    """Numbers quoted in the text vs the same figure computed from the tables."""
+    pairs = [(labels.get(k) or k, k, quoted_values.get(k), v) for k, v in computed.items()
+             if quoted_values.get(k) is not None and v is not None]
+    return check_values("Мәтіндегі сандар", pairs)

@@ -42,3 +42,16 @@ def for_period(df: pd.DataFrame, period: str, city: str | None = None) -> pd.Dat
     if city is not None and "city" in out.columns:
         out = out[out["city"] == city]
     return out.reset_index(drop=True)
+
+
+def for_city(df: pd.DataFrame, city: str | None) -> pd.DataFrame:
+    """Rows of ``df`` for one city (all rows when the frame has no ``city`` column)."""
+    if city is None or "city" not in df.columns:
+        return df.reset_index(drop=True)
+    return df[df["city"] == city].reset_index(drop=True)
+
+
+def load_all(report: str, stems: list[str] | tuple[str, ...],
+             city: str | None = None) -> dict[str, pd.DataFrame]:
+    """{stem: frame} for several processed tables of a report, each limited to ``city``."""
+    return {stem: for_city(load(report, stem), city) for stem in stems}

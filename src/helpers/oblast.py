@@ -15,7 +15,7 @@ import pandas as pd
 from . import fmt, report
 from .tables import parts
 
-ROUNDING = {"floor": ROUND_DOWN, "half_up": ROUND_HALF_UP}
+ROUNDING = {"floor": ROUND_DOWN, "half_up": ROUND_HALF_UP, "round": ROUND_HALF_UP}
 
 
 def window(available: Sequence[str], period: str, size: int = 3) -> list[str]:
@@ -49,7 +49,7 @@ def base_for(bases: pd.DataFrame, table: str, period: str) -> dict:
 def share_of_base(value: Any, base: Any, decimals: int = 1, rounding: str = "floor") -> float:
     """``value / base * 100`` in exact decimal arithmetic, cut to ``decimals`` places.
 
-    ``rounding``: ``"floor"`` (truncate, as the seed's ``%`` rows do) or ``"half_up"``.
+    ``rounding``: ``"floor"`` (truncate, as the seed's ``%`` rows do) or ``"half_up"`` (alias ``"round"``).
     Missing value or a zero/missing base -> NaN.
     """
     if rounding not in ROUNDING:

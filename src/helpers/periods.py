@@ -49,11 +49,27 @@ def previous_semester(period: str) -> str:
     return f"{y1}-{y2}-S1" if sem == 2 else f"{y1 - 1}-{y2 - 1}-S2"
 
 
-def label(period: str) -> str:
-    """Kazakh label: ``2023-2024 оқу жылының 2-жартыжылдығы`` / ``2023-2024 оқу жылы`` / ``2024 жыл``."""
+FORMS = {
+    # form: (semester ending, school-year ending, calendar-year ending)
+    "nom": ("жартыжылдығы", "оқу жылы", "жыл"),
+    "loc": ("жартыжылдығында", "оқу жылында", "жылы"),
+    "attr": ("жартыжылдығындағы", "оқу жылындағы", "жылғы"),
+    "abl": ("жартыжылдығымен", "оқу жылымен", "жылмен"),
+}
+
+
+def label(period: str, form: str = "nom") -> str:
+    """Kazakh label of a period in a grammatical form.
+
+    ``nom``: "2023-2024 оқу жылының 2-жартыжылдығы" / "2023-2024 оқу жылы" / "2024 жыл";
+    ``loc`` (…-да/-де), ``attr`` (…-дағы/-дегі), ``abl`` (…-мен: "compared with").
+    """
+    if form not in FORMS:
+        raise ValueError(f"label(): form must be one of {sorted(FORMS)}")
+    sem_end, year_end, cal_end = FORMS[form]
     y1, y2, sem = parse(period)
     if sem:
-        return f"{y1}-{y2} оқу жылының {sem}-жартыжылдығы"
+        return f"{y1}-{y2} оқу жылының {sem}-{sem_end}"
     if y2:
-        return f"{y1}-{y2} оқу жылы"
-    return f"{y1} жыл"
+        return f"{y1}-{y2} {year_end}"
+    return f"{y1} {cal_end}"

@@ -118,7 +118,8 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
       :func:`helpers.tables.wide`) become multi-row headers automatically.
     - ``labels``: column (or header level value) -> displayed header text.
     - ``total_label``: rows whose any cell equals it (or whose ``row_type`` is
-      ``total``) are shown bold. A ``row_type`` column is never displayed.
+      ``total``) are shown bold; their missing cells stay blank (not applicable)
+      instead of ``-``. A ``row_type`` column is never displayed.
     - ``note``: optional source/footnote line under the table.
     """
     labels = dict(labels or {})
@@ -135,9 +136,12 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
     tuples = _header_tuples(data, spanners, labels)
     body = []
     for i, (idx, row) in enumerate(shown.iterrows()):
-        cls = ' class="total"' if bool(is_total.loc[idx]) else ""
+        total_row = bool(is_total.loc[idx])
+        cls = ' class="total"' if total_row else ""
         tds = []
-        for c, v in zip(shown.columns, row.tolist()):
+        for c, v, raw in zip(shown.columns, row.tolist(), data.loc[idx].tolist()):
+            if total_row and fmt.is_missing(raw):
+                v = ""
             kind = "num" if (numeric[c] or (formats and c in formats)) else "text"
             tds.append(f'<td class="{kind}">{html.escape(str(v))}</td>')
         body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")

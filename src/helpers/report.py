@@ -38,15 +38,22 @@ def plain(value: Any) -> Any:
     raise TypeError(f"glue: cannot store {type(value).__name__} value {value!r}")
 
 
-def glue(name: str, value: Any) -> Any:
-    """``scrapbook.glue`` a JSON-safe version of ``value`` under ``name``; returns it."""
+def glue(name: str, value: Any) -> None:
+    """``scrapbook.glue`` a JSON-safe version of ``value`` under ``name``.
+
+    A missing value (None, NaN, NA) is stored as ``"-"`` (scrapbook refuses null) and
+    text is stored unchanged. Returns None on purpose: a ``glue(...)`` on the last line of a cell must not print
+    its value into the report."""
     import scrapbook as sb
 
     if not name.isidentifier() or name != name.lower():
         raise ValueError(f"glue name must be snake_case: {name!r}")
     v = plain(value)
-    sb.glue(name, v, encoder="json")
-    return v
+    if v is None:           # scrapbook refuses JSON null; "-" is what the narrative shows
+        from .fmt import DASH
+        v = DASH
+    # scrapbook's json encoder would json.loads() a str; text keeps it as is
+    sb.glue(name, v, encoder="text" if isinstance(v, str) else "json")
 
 
 def note(text: str) -> None:

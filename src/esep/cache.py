@@ -1,0 +1,343 @@
+"""Incremental builds: is an output up to date? Decided by content hashes, never timestamps.
+
+A unit's output (``output/<period>/<report>[/<variant>].*``) is *fresh* when the record
+written after its last successful build (``output/.esep/cache/units/<period>/<report>
+[/<variant>].json``) matches what the unit would read now:
+
+- ``template``: the template notebook and the report's spec (``notebooks/<report>.*``);
+- ``params``: the params file (its bytes: a comment counts, as the manifest records the
+  file's hash) and the unit's resolved parameter values;
+- ``raw``: every file in the report's raw folder(s) ``data/raw/<dir>/`` (CSV, workbooks,
+  ``schema.yaml``...), except ``incoming/`` (only read on request) and ``*.md`` notes;
+- ``processed``: ``data/processed/<report>/*.parquet`` the notebook reads;
+- ``narrative``: the recorded prose edits, ``narrative/<report>/<period>.md`` or
+  ``narrative/<report>/<period>/<variant>.md`` (see :mod:`esep.edits`);
+- ``code``: ``helpers`` and ``esep`` source and templates, except modules that cannot
+  change an output (:data:`NOT_OUTPUT_CODE`: the CLI, this module, the scheduler...);
+- ``versions``: :func:`esep.manifest.package_versions` (python, papermill, pandas...);
+- ``formats``: every requested format must have been built (asking for ``pdf`` after an
+  HTML-only build rebuilds; asking for fewer formats does not);
+- every output file listed in the record must still exist.
+
+A stale unit comes with reasons naming what changed (``esep status``). Preparing the
+data (raw -> parquet) has its own record per report (``cache/prepare/<report>.json``):
+it is skipped when the raw files, esep's code and the processed files are unchanged.
+
+Locks (:func:`lock`) are ``filelock`` files in ``output/.esep/locks/``: one per unit and
+one per report's prepare, so two ``esep build`` processes on one project share the work
+instead of writing the same files at once (outputs are written by temp file + rename).
+
+This module imports nothing heavy (no pandas, nbformat, papermill): ``esep build`` with
+nothing to do must stay well under half a second.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.util import find_spec
+from pathlib import Path
+
+from . import config
+
+RECORD_VERSION = 1
+# esep modules whose code cannot change what a unit writes (scheduling, CLI, caching)
+NOT_OUTPUT_CODE = {"cli.py", "build.py", "cache.py", "index.py", "lazy_imports.py", "kernels.py",
+                   "__main__.py"}
+SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "incoming"}
+KIND_LABEL = {
+    "template": "template", "params": "params", "raw": "raw data", "processed": "processed data",
+    "narrative": "narrative edits", "code": "code",
+}
+
+_hash_memo: dict[str, str] = {}
+
+
+def reset_memo() -> None:
+    """Forget file hashes computed so far (call at the start of each build/status)."""
+    _hash_memo.clear()
+
+
+def sha256_file(path: Path) -> str:
+    key = str(path)
+    if key not in _hash_memo:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        _hash_memo[key] = h.hexdigest()
+    return _hash_memo[key]
+
+
+def rel(path: Path, base: Path | None = None) -> str:
+    base = base or config.ROOT
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _files_under(folder: Path, skip_md: bool = False) -> list[Path]:
+    out = []
+    if not folder.is_dir():
+        return out
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or name.endswith((".pyc", ".tmp")):
+                continue
+            if skip_md and name.lower().endswith(".md"):
+                continue
+            out.append(Path(dirpath) / name)
+    return out
+
+
+# --- what a unit reads ----------------------------------------------------------------
+
+def _package_dir(name: str) -> Path | None:
+    spec = find_spec(name)  # does not import the package
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def code_hashes() -> dict[str, str]:
+    """Source of ``helpers`` and ``esep`` (+ esep's templates), labelled ``esep/run.py``."""
+    if "__code__" in _hash_memo:
+        return json.loads(_hash_memo["__code__"])
+    out = {}
+    for pkg in ("helpers", "esep"):
+        d = _package_dir(pkg)
+        if d is None:
+            continue
+        for p in _files_under(d):
+            if pkg == "esep" and p.parent == d and p.name in NOT_OUTPUT_CODE:
+                continue
+            out[f"{pkg}/{p.relative_to(d).as_posix()}"] = sha256_file(p)
+    _hash_memo["__code__"] = json.dumps(out)
+    return out
+
+
+def raw_dirs(spec) -> list[Path]:
+    dirs = []
+    for r in spec.inputs:
+        d = config.RAW_DIR / Path(r).parent
+        if d not in dirs:
+            dirs.append(d)
+    if spec.expand:
+        d = config.RAW_DIR / Path(spec.expand.values_from.partition("#")[0]).parent
+        if d not in dirs:
+            dirs.append(d)
+    return dirs
+
+
+def raw_hashes(spec) -> dict[str, str]:
+    out = {}
+    for d in raw_dirs(spec):
+        for p in _files_under(d, skip_md=True):
+            out[rel(p)] = sha256_file(p)
+    return out
+
+
+def processed_hashes(spec) -> dict[str, str]:
+    out = {}
+    for r in spec.inputs:
+        p = spec.processed_path(r)
+        out[rel(p)] = sha256_file(p) if p.is_file() else "missing"
+    return out
+
+
+def narrative_paths(unit) -> list[Path]:
+    base = config.NARRATIVE_DIR / unit.report
+    if unit.variant:
+        return [base / unit.period / f"{unit.variant}.md"]
+    return [base / f"{unit.period}.md"]
+
+
+def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
+    """Every input of ``unit``, by kind, as {label: sha256} (label = path)."""
+    template = {rel(spec.notebook): sha256_file(spec.notebook)}
+    if spec.spec_path is not None:
+        template[rel(spec.spec_path)] = sha256_file(spec.spec_path)
+    params = {}
+    if unit.params_file is not None and Path(unit.params_file).is_file():
+        params[rel(unit.params_file)] = sha256_file(unit.params_file)
+    params["values"] = hashlib.sha256(json.dumps(unit.params, sort_keys=True, default=str)
+                                      .encode()).hexdigest()
+    narrative = {rel(p): sha256_file(p) for p in narrative_paths(unit) if p.is_file()}
+    return {"template": template, "params": params, "raw": raw_hashes(spec),
+            "processed": processed_hashes(spec), "narrative": narrative, "code": code_hashes()}
+
+
+def versions() -> dict[str, str | None]:
+    from .manifest import package_versions
+
+    return dict(package_versions())
+
+
+# --- records --------------------------------------------------------------------------
+
+@dataclass
+class Key:
+    inputs: dict[str, dict[str, str]]
+    versions: dict
+    formats: tuple[str, ...]
+    digest: str = ""
+
+    def __post_init__(self):
+        if not self.digest:
+            blob = json.dumps({"inputs": self.inputs, "versions": self.versions}, sort_keys=True)
+            self.digest = hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Freshness:
+    fresh: bool
+    reasons: list[str] = field(default_factory=list)
+    key: Key | None = None
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else ("up to date" if self.fresh else "stale")
+
+
+def unit_key(spec, unit, formats) -> Key:
+    return Key(unit_inputs(spec, unit), versions(), tuple(formats))
+
+
+def record_path(unit) -> Path:
+    parts = [unit.period, unit.report] + ([unit.variant] if unit.variant else [])
+    return config.STATE_DIR / "cache" / "units" / Path(*parts[:-1]) / f"{parts[-1]}.json"
+
+
+def load_record(path: Path) -> dict | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("version") == RECORD_VERSION else None
+
+
+def _atomic_json(path: Path, doc: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, ensure_ascii=False, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save(unit, key: Key, outputs: list[Path], seconds: float = 0.0) -> None:
+    """Record a successful build of ``unit`` with the inputs it was built from."""
+    _atomic_json(record_path(unit), {
+        "version": RECORD_VERSION, "unit": unit.key, "digest": key.digest, "inputs": key.inputs,
+        "versions": key.versions, "formats": sorted(key.formats),
+        "outputs": sorted(rel(p) for p in outputs), "seconds": round(seconds, 2),
+        "built": datetime.now().astimezone().isoformat(timespec="seconds"),
+    })
+
+
+def check(spec, unit, formats, key: Key | None = None) -> Freshness:
+    """Fresh or stale (with the reasons) for ``unit`` built in ``formats``."""
+    key = key or unit_key(spec, unit, formats)
+    rec = load_record(record_path(unit))
+    if rec is None:
+        return Freshness(False, ["never built (no build record)"], key)
+    reasons = []
+    if rec.get("digest") != key.digest:
+        reasons = diff(rec, key)
+    missing_fmt = [f for f in key.formats if f not in rec.get("formats", [])]
+    if missing_fmt:
+        reasons.append(f"format(s) not built yet: {', '.join(missing_fmt)}")
+    if not reasons:
+        gone = [o for o in rec.get("outputs", []) if not (config.ROOT / o).exists()]
+        if gone:
+            reasons.append(f"output missing: {gone[0]}" + (f" (+{len(gone) - 1} more)" if len(gone) > 1 else ""))
+    if not reasons and rec.get("digest") != key.digest:
+        reasons.append("build record differs")  # e.g. a key layout change
+    return Freshness(not reasons, reasons, key)
+
+
+def _names(items: list[str], n: int = 3) -> str:
+    more = f" (+{len(items) - n} more)" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
+def diff(rec: dict, key: Key) -> list[str]:
+    """Human reasons: which inputs differ between a build record and the current key."""
+    reasons = []
+    old_in = rec.get("inputs", {})
+    for kind, now in key.inputs.items():
+        before = old_in.get(kind, {})
+        if before == now:
+            continue
+        label = KIND_LABEL.get(kind, kind)
+        changed = [k for k in now if k in before and before[k] != now[k]]
+        added = [k for k in now if k not in before]
+        removed = [k for k in before if k not in now]
+        if kind == "params" and "values" in changed:
+            changed.remove("values")
+            changed.append("parameter values")
+        parts = []
+        if changed:
+            parts.append(f"changed {_names(changed)}")
+        if added:
+            parts.append(f"new {_names(added)}")
+        if removed:
+            parts.append(f"removed {_names(removed)}")
+        reasons.append(f"{label}: " + "; ".join(parts))
+    old_v = rec.get("versions", {})
+    vchanged = [f"{k} {old_v.get(k)} -> {v}" for k, v in key.versions.items() if old_v.get(k) != v]
+    if vchanged:
+        reasons.append(f"package versions: {_names(vchanged)}")
+    return reasons
+
+
+# --- prepare (raw -> processed) -----------------------------------------------------
+
+def prepare_record_path(spec) -> Path:
+    return config.STATE_DIR / "cache" / "prepare" / f"{spec.name}.json"
+
+
+def prepare_key(spec) -> str:
+    blob = json.dumps({"raw": raw_hashes(spec), "code": {k: v for k, v in code_hashes().items()
+                                                         if k.startswith("esep/")},
+                       "spec": sha256_file(spec.spec_path) if spec.spec_path else None,
+                       "versions": versions()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def prepare_fresh(spec, key: str | None = None) -> bool:
+    """True when processed data was prepared from the current raw files and code and
+    has not been changed since."""
+    rec = load_record(prepare_record_path(spec))
+    if rec is None or rec.get("digest") != (key or prepare_key(spec)):
+        return False
+    return rec.get("processed") == processed_hashes(spec)
+
+
+def save_prepare(spec, key: str) -> None:
+    for r in spec.inputs:  # prepare just rewrote these
+        _hash_memo.pop(str(spec.processed_path(r)), None)
+    _atomic_json(prepare_record_path(spec), {
+        "version": RECORD_VERSION, "report": spec.name, "digest": key,
+        "processed": processed_hashes(spec),
+        "built": datetime.now().astimezone().isoformat(timespec="seconds"),
+    })
+
+
+# --- locks ------------------------------------------------------------------------------
+
+def lock(name: str, timeout: float = -1):
+    """A cross-process lock ``output/.esep/locks/<name>.lock`` (filelock)."""
+    from filelock import FileLock
+
+    path = config.STATE_DIR / "locks" / (name.replace("/", "__") + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path), timeout=timeout)

@@ -1,0 +1,581 @@
+"""Editor's changes to narrative cells, recorded so they survive re-execution.
+
+The flow (see README "Editing the narrative"):
+
+1. ``esep run`` executes the template, then :func:`apply_recorded` puts the recorded
+   editor text into the new executed notebook's narrative cells and stores, in the
+   notebook's metadata (``metadata.esep_narrative``), what it wrote: for each narrative
+   cell the template text and a hash of the text written, and a hash of every other cell
+   (code, headings) so later changes to them can be told apart.
+2. The editor changes narrative cells in ``output/<period>/<report>.ipynb`` (JupyterLab).
+3. ``esep publish`` (:func:`publish`) compares the notebook with that metadata, records
+   every narrative change in ``narrative/<report>/<period>[/<variant>].md`` and renders
+   HTML/PDF/DOCX from the notebook without executing anything. Changed code cells (or
+   other non-narrative cells) are refused: code cannot be changed this way.
+4. The next ``esep run`` first records edits that were never published
+   (:func:`record_pending`), then executes and applies the record again. A cell whose
+   template text changed since it was edited keeps the editor's text and is reported as
+   a conflict (CLI warning + manifest); publishing the notebook again confirms the text
+   against the new template.
+
+Cells are matched by their stable id (:func:`esep.narrative.cell_id`). The record is a
+plain markdown file, one section per edited cell with the template text it was based on
+and the editor's text, each as a readable fenced block (diff-friendly, reviewable).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+from . import config, narrative
+from .errors import EsepError
+
+META = "esep_narrative"
+GENERATED_TAGS = {"data-quality", "injected-parameters"}  # cells esep adds, never the editor's
+REMOVED = "removed"
+
+
+class NarrativeError(EsepError):
+    pass
+
+
+# --------------------------------------------------------------------------------------
+# The record file
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Entry:
+    """One edited narrative cell. ``base`` None = a cell the editor added (after ``after``);
+    ``text`` None = the editor removed the cell."""
+
+    id: str
+    base: str | None
+    text: str | None
+    after: str | None = None
+
+    @property
+    def added(self) -> bool:
+        return self.base is None
+
+
+@dataclass
+class Record:
+    path: Path
+    title: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        out = [f"# Narrative edits — {self.title}", "",
+               "<!-- Written by esep (`esep publish`, `esep run`) from the edited executed notebook.",
+               "One section per edited narrative cell: the template text the edit was based on,",
+               "then the editor's text, which replaces the template's on every rerun.",
+               "{{ name }} placeholders are filled with the current figures when rendering.",
+               "The text under 'edited:' may be changed by hand; keep the ~~~ fences. -->", ""]
+        for e in self.entries.values():
+            if e.added:
+                out += [f"## added cell {e.id} after {e.after or 'start'}", ""]
+            else:
+                out += [f"## cell {e.id}", "", "template:", ""] + _fenced(e.base) + [""]
+            if e.text is None:
+                out += [f"edited: {REMOVED}", ""]
+            else:
+                out += ["edited:", ""] + _fenced(e.text) + [""]
+        return "\n".join(out)
+
+
+def _fenced(text: str) -> list[str]:
+    runs = [len(m.group(0)) for m in re.finditer(r"~+", text)]
+    fence = "~" * max(3, max(runs, default=0) + 1)
+    return [fence, text, fence]
+
+
+_CELL = re.compile(r"^## cell (\S+)\s*$")
+_ADDED = re.compile(r"^## added cell (\S+) after (\S+)\s*$")
+
+
+def parse(text: str, path: Path, title: str = "") -> Record:
+    rec = Record(path, title)
+    lines = text.splitlines()
+    cur: dict | None = None
+    where = _rel(path)
+
+    def close():
+        if cur is None:
+            return
+        if "text" not in cur:
+            raise NarrativeError(f"{where}: section for cell {cur['id']} (line {cur['line']}) has no 'edited:' block")
+        if not cur["added"] and "base" not in cur:
+            raise NarrativeError(f"{where}: section for cell {cur['id']} (line {cur['line']}) has no 'template:' block")
+        rec.entries[cur["id"]] = Entry(cur["id"], None if cur["added"] else cur["base"], cur["text"],
+                                       cur.get("after"))
+
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        m_cell, m_add = _CELL.match(ln), _ADDED.match(ln)
+        if m_cell or m_add:
+            close()
+            if m_cell:
+                cur = {"id": m_cell.group(1), "added": False, "line": i + 1}
+            else:
+                after = m_add.group(2)
+                cur = {"id": m_add.group(1), "added": True, "after": None if after == "start" else after,
+                       "line": i + 1}
+            i += 1
+            continue
+        key = ln.strip()
+        if cur is not None and key == f"edited: {REMOVED}":
+            cur["text"] = None
+        elif cur is not None and key in ("template:", "edited:"):
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j >= len(lines) or not re.fullmatch(r"~{3,}", lines[j]):
+                raise NarrativeError(f"{where}: line {i + 1}: '{key}' must be followed by a ~~~ fenced block")
+            fence, start = lines[j], j + 1
+            end = start
+            while end < len(lines) and lines[end] != fence:
+                end += 1
+            if end >= len(lines):
+                raise NarrativeError(f"{where}: line {j + 1}: the block opened by {fence} is never closed")
+            cur["base" if key == "template:" else "text"] = "\n".join(lines[start:end])
+            i = end
+        i += 1
+    close()
+    return rec
+
+
+def record_path(unit) -> Path:
+    base = config.NARRATIVE_DIR / unit.report
+    return base / unit.period / f"{unit.variant}.md" if unit.variant else base / f"{unit.period}.md"
+
+
+def _title(unit) -> str:
+    return f"{unit.report} {unit.period}" + (f" [{unit.variant}]" if unit.variant else "")
+
+
+def load(unit) -> Record:
+    path = record_path(unit)
+    if not path.exists():
+        return Record(path, _title(unit))
+    return parse(path.read_text(encoding="utf-8"), path, _title(unit))
+
+
+def save(rec: Record) -> None:
+    if not rec.entries:
+        if rec.path.exists():
+            rec.path.unlink()
+        return
+    _atomic_write(rec.path, rec.dumps())
+
+
+def _atomic_write(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(config.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _sha(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _cell_sha(cell) -> str:
+    key = [cell.cell_type, cell.source, cell.get("execution_count")]
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+def _short(text: str | None, n: int = 70) -> str:
+    if text is None:
+        return "(removed)"
+    one = " ".join(text.split())
+    return repr(one if len(one) <= n else one[: n - 1] + "…")
+
+
+# --------------------------------------------------------------------------------------
+# After execution: apply the record to a freshly executed notebook
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Applied:
+    record: str
+    edited: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def manifest(self) -> dict:
+        path = config.ROOT / self.record
+        return {"record": self.record if path.exists() else None,
+                "record_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None,
+                "edited_cells": self.edited, "conflicts": self.conflicts}
+
+
+def _anchor_ok(cell) -> bool:
+    return "injected-parameters" not in cell.get("metadata", {}).get("tags", []) and bool(narrative.cell_id(cell))
+
+
+def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
+    """Put the recorded editor text into ``nb`` (in place) and remember what was written."""
+    from .scraps import read_scraps
+
+    rec = load(unit) if rec is None else rec
+    out = Applied(_rel(rec.path))
+    state: dict[str, dict] = {}
+    cells = []
+    for cell in nb.cells:
+        cid = narrative.cell_id(cell)
+        if not narrative.is_narrative(cell) or not cid:
+            cells.append(cell)
+            continue
+        tmpl = cell.source
+        entry = rec.entries.get(cid)
+        if entry is not None and not entry.added:
+            out.edited.append(cid)
+            if entry.base != tmpl:
+                out.conflicts.append(
+                    f"{unit.label}: cell {cid}: the template changed this cell after it was edited; "
+                    f"the editor's text is kept. Template now: {_short(tmpl)}; edited from: "
+                    f"{_short(entry.base)}. Review the cell in the notebook and run `esep publish` "
+                    f"to confirm it (record: {out.record}).")
+            state[cid] = {"template": tmpl, "written": _sha(entry.text)}
+            if entry.text is None:
+                continue  # removed by the editor
+            cell.source = entry.text
+        else:
+            state[cid] = {"template": tmpl, "written": _sha(tmpl)}
+        cells.append(cell)
+    nb.cells = cells
+
+    for entry in rec.entries.values():
+        if entry.added:
+            if entry.text is None:
+                continue
+            pos = 0
+            if entry.after:
+                pos = next((i + 1 for i, c in enumerate(nb.cells) if narrative.cell_id(c) == entry.after), None)
+                if pos is None:
+                    out.conflicts.append(f"{unit.label}: added cell {entry.id}: the cell it followed "
+                                         f"({entry.after}) is gone from the template; it is placed at the end.")
+                    pos = len(nb.cells)
+            new = nbformat.v4.new_markdown_cell(entry.text, metadata={"tags": [narrative.TAG]})
+            new["id"] = entry.id
+            nb.cells.insert(pos, new)
+            out.edited.append(entry.id)
+            state[entry.id] = {"template": None, "written": _sha(entry.text), "after": entry.after}
+        elif entry.id not in state:
+            out.conflicts.append(f"{unit.label}: cell {entry.id}: the template has no narrative cell with this "
+                                 f"id any more; the edited text {_short(entry.text)} is kept in {out.record} "
+                                 f"but not shown.")
+
+    locked = {narrative.cell_id(c): _cell_sha(c) for c in nb.cells
+              if narrative.cell_id(c) and narrative.cell_id(c) not in state}
+    nb.metadata[META] = {"record": out.record, "narrative": state, "locked": locked}
+
+    errors = narrative.placeholder_errors(nb, read_scraps(nb))
+    if errors:
+        edited_bad = any(f" id {cid} (" in e for cid in out.edited for e in errors)
+        where = f" (edited text comes from {out.record})" if edited_bad else ""
+        hint = (f"\n  Fix the text under 'edited:' in {out.record} (or in the notebook, then `esep publish`) "
+                f"and run again." if edited_bad else "")
+        raise narrative.PlaceholderError(f"{unit.label}: unknown placeholder{where}:\n  " + "\n  ".join(errors)
+                                         + hint)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Before a rerun / on publish: record what the editor changed in the executed notebook
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Sync:
+    recorded: list[str] = field(default_factory=list)   # human lines: what went into the record
+    resolved: list[str] = field(default_factory=list)   # conflicts confirmed by publishing
+    locked: list[str] = field(default_factory=list)     # code / non-narrative cells changed
+    changed: bool = False
+
+
+def record_from_notebook(unit, nb, rec: Record, *, confirm: bool) -> Sync:
+    """Update ``rec`` (in place) from the editor's changes in ``nb``; update nb's metadata.
+
+    ``confirm`` (publish): cells that hold recorded text based on an older template text
+    are re-based on the template text of this notebook (the conflict is confirmed).
+    """
+    st = nb.metadata.get(META)
+    if not isinstance(st, dict) or "narrative" not in st:
+        raise NarrativeError(f"{unit.label}: this executed notebook was built before narrative editing "
+                             f"was supported; run `esep run {unit.report} --period {unit.period}` first")
+    tracked: dict = st["narrative"]
+    locked: dict = st.get("locked", {})
+    sync = Sync()
+    by_id = {narrative.cell_id(c): c for c in nb.cells if narrative.cell_id(c)}
+    if nb.cells and not by_id:
+        raise NarrativeError(f"{unit.label}: the notebook lost its cell ids (saved by an old tool?); "
+                             f"edits cannot be matched. Rerun with `esep run` and edit with JupyterLab.")
+
+    # code and other non-narrative cells must be as esep wrote them
+    for cid, sha in locked.items():
+        cell = by_id.get(cid)
+        if cell is None:
+            sync.locked.append(f"cell {cid} was deleted")
+        elif _cell_sha(cell) != sha:
+            what = "code cell" if cell.cell_type == "code" else f"{cell.cell_type} cell (not a narrative cell)"
+            sync.locked.append(f"{what} {cid} ({_short(cell.source, 50)}) was changed or re-run")
+
+    # narrative cells esep wrote
+    for cid, info in tracked.items():
+        cell = by_id.get(cid)
+        current = cell.source if cell is not None else None
+        if _sha(current) == info.get("written"):
+            entry = rec.entries.get(cid)
+            if (confirm and entry is not None and not entry.added and entry.base != info["template"]
+                    and entry.text == current):
+                entry.base = info["template"]
+                sync.resolved.append(f"cell {cid}: your text {_short(current)} is now based on the current template")
+                sync.changed = True
+            continue
+        before = rec.entries.get(cid)
+        if info.get("template") is None:  # a cell the editor added earlier
+            if current is None:
+                rec.entries.pop(cid, None)
+                line = f"added cell {cid}: removed"
+            else:
+                rec.entries[cid] = Entry(cid, None, current, info.get("after"))
+                line = f"added cell {cid}: {_short(current)}"
+        elif current == info["template"]:
+            rec.entries.pop(cid, None)
+            line = f"cell {cid}: back to the template text"
+        else:
+            rec.entries[cid] = Entry(cid, info["template"], current)
+            line = f"cell {cid}: {_short(current)}"
+        if rec.entries.get(cid) != before:  # already recorded (e.g. a refused publish): no news
+            sync.recorded.append(line)
+            sync.changed = True
+        info["written"] = _sha(current)
+
+    # cells the editor added now: new markdown cells get recorded after the cell before them
+    prev = None
+    for cell in nb.cells:
+        cid = narrative.cell_id(cell)
+        known = cid in tracked or cid in locked
+        if not known and set(cell.get("metadata", {}).get("tags", [])) & GENERATED_TAGS:
+            continue  # a cell esep itself appends (data-quality appendix): not the editor's
+        if not known and cell.cell_type == "markdown":
+            if not cid:
+                cid = f"added-{_sha(cell.source)[:8]}"
+                cell["id"] = cid
+            if cell.source.strip():
+                entry = Entry(cid, None, cell.source, prev)
+                if rec.entries.get(cid) != entry:
+                    sync.recorded.append(f"added cell {cid}: {_short(cell.source)}")
+                    sync.changed = True
+                rec.entries[cid] = entry
+                tracked[cid] = {"template": None, "written": _sha(cell.source), "after": prev}
+        elif not known and cell.cell_type != "markdown":
+            sync.locked.append(f"new {cell.cell_type} cell {cid or ''} ({_short(cell.source, 50)}) was added")
+        if cid and _anchor_ok(cell) and (cid in tracked or cid in locked):
+            prev = cid
+
+    # keep the record in notebook order (edited cells not in this notebook stay at the end)
+    order = {cid: i for i, cid in enumerate(narrative.cell_id(c) for c in nb.cells)}
+    rec.entries = dict(sorted(rec.entries.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return sync
+
+
+def _warn(msg: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {msg}", soft_wrap=True, markup=True)
+
+
+def _note(msg: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(msg, soft_wrap=True, markup=False)
+
+
+def record_pending(unit) -> list[str]:
+    """Before a rerun: record edits made in the current executed notebook (never lose them).
+
+    Returns the lines printed. Changes to code / non-narrative cells cannot be carried
+    over: they are reported and the old notebook is copied to ``output/.esep/edited/``.
+    """
+    nb_path = unit.output_base().with_suffix(".ipynb")
+    if not nb_path.exists():
+        return []
+    try:
+        nb = nbformat.read(str(nb_path), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - a broken file must not be overwritten silently
+        keep = _keep_copy(unit, nb_path)
+        raise NarrativeError(f"{unit.label}: {_rel(nb_path)} cannot be read ({exc}); it may hold "
+                             f"unrecorded edits. A copy is kept at {_rel(keep)}; fix or delete the file "
+                             f"and run again.") from None
+    if META not in nb.metadata:
+        return []  # built before narrative editing: nothing esep can compare against
+    rec = load(unit)
+    sync = record_from_notebook(unit, nb, rec, confirm=False)
+    lines = []
+    if sync.changed:
+        save(rec)
+        lines.append(f"{unit.label}: recorded {len(sync.recorded)} unpublished narrative edit(s) from "
+                     f"{_rel(nb_path)} in {_rel(rec.path)} before rerunning")
+        lines += [f"  {ln}" for ln in sync.recorded]
+        for ln in lines:
+            _note(ln)
+    if sync.locked:
+        keep = _keep_copy(unit, nb_path)
+        msg = (f"{unit.label}: changes to non-narrative cells in {_rel(nb_path)} are discarded by the rerun "
+               f"(code cannot be changed this way; change notebooks/{unit.report}.ipynb instead): "
+               + "; ".join(sync.locked) + f". The old notebook is kept at {_rel(keep)}")
+        _warn(msg)
+        lines.append(msg)
+    return lines
+
+
+def _keep_copy(unit, nb_path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    keep = config.STATE_DIR / "edited" / f"{unit.key.replace('/', '__')}.{stamp}.ipynb"
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(nb_path, keep)
+    return keep
+
+
+# --------------------------------------------------------------------------------------
+# publish: record, check, render without executing
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Published:
+    unit: object
+    recorded: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+
+
+def check(unit, nb=None) -> tuple[list[str], list[str]]:
+    """(placeholder errors, stale-number warnings) of the executed notebook as it is now."""
+    if nb is None:
+        nb_path = unit.output_base().with_suffix(".ipynb")
+        if not nb_path.exists():
+            raise NarrativeError(f"{unit.label}: no executed notebook at {_rel(nb_path)}; "
+                                 f"run `esep run {unit.report} --period {unit.period}` first")
+        nb = nbformat.read(str(nb_path), as_version=4)
+    errors = narrative.placeholder_errors(nb)
+    stale = [f"{label}: {lit.text!r} matches no current figure — in: {_short(lit.line, 90)}"
+             for label, lit in narrative.stale_numbers(nb)]
+    return errors, stale
+
+
+def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
+    """Record the editor's changes, check them, render every format from the notebook."""
+    from . import run
+
+    paths = run.output_paths(unit, formats)
+    nb_path = paths["ipynb"]
+    if not nb_path.exists():
+        raise NarrativeError(f"{unit.label}: no executed notebook at {_rel(nb_path)}; "
+                             f"run `esep run {unit.report} --period {unit.period}` first")
+    nb = nbformat.read(str(nb_path), as_version=4)
+    rec = load(unit)
+    sync = record_from_notebook(unit, nb, rec, confirm=True)
+    if sync.changed:
+        save(rec)
+    res = Published(unit, sync.recorded, sync.resolved)
+    if sync.locked:
+        raise NarrativeError(
+            f"{unit.label}: not published — code cannot be changed this way (only narrative cells): "
+            + "; ".join(sync.locked)
+            + (f". Your narrative edits are recorded in {_rel(rec.path)}." if sync.recorded else ".")
+            + f" Run `esep run {unit.report} --period {unit.period}"
+            + (f" --only {unit.variant}" if unit.variant else "")
+            + "` to rebuild the notebook from the template (recorded prose is kept), then publish again.")
+    errors, stale = check(unit, nb)
+    if errors:
+        raise NarrativeError(f"{unit.label}: not published — unknown placeholder:\n  " + "\n  ".join(errors)
+                             + f"\n  Fix the cell in {_rel(nb_path)} and publish again.")
+    res.stale = stale
+    if strict and stale:
+        raise NarrativeError(f"{unit.label}: not published (--strict) — numbers that match no current "
+                             f"figure:\n  " + "\n  ".join(stale))
+
+    meta = nb.metadata.get("esep", {})
+    fp = meta.get("data_fingerprint", "")
+    try:
+        built = datetime.fromisoformat(meta["built"])
+    except (KeyError, TypeError, ValueError):
+        built = datetime.now()
+    rendered = run.render_outputs(spec, unit, nb, formats, fp, built)
+
+    doc = {}
+    if paths["manifest"].exists():
+        try:
+            doc = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+        except ValueError:
+            doc = {}
+    staged: dict[Path, str | bytes] = {nb_path: nbformat.writes(nb)}
+    for f, content in rendered.items():
+        staged[paths[f]] = content
+    outputs = list(dict.fromkeys((doc.get("outputs") or []) + [_rel(p) for p in staged]))
+    rec_exists = bool(rec.entries)
+    tracked_ids = set(nb.metadata[META]["narrative"])
+    doc["narrative"] = {
+        "record": _rel(rec.path) if rec_exists else None,
+        "record_sha256": hashlib.sha256(rec.dumps().encode("utf-8")).hexdigest() if rec_exists else None,
+        "edited_cells": list(rec.entries),
+        "conflicts": [f"cell {cid}: recorded edit has no narrative cell in the template any more"
+                      for cid, e in rec.entries.items() if not e.added and cid not in tracked_ids],
+        "stale_numbers": stale,
+    }
+    doc["published"] = run.now_iso()
+    doc["outputs"] = outputs
+    from . import manifest
+
+    staged[paths["manifest"]] = manifest.dumps(doc)
+    run._commit(staged)
+    res.outputs = list(staged)
+    return res
+
+
+def units(report: str, period: str, variant: str | None = None):
+    """(spec, units) for a CLI command on one report and period."""
+    from . import params, reports
+
+    msg = params.check_period(period)
+    if msg:
+        raise EsepError(f"--period: {msg}")
+    spec = reports.get(report)
+    return spec, params.units_for(spec, period, variant)
+
+
+def figures_table(nb) -> list[tuple[str, str]]:
+    """(placeholder, current value as printed) for the editor's reference."""
+    from .scraps import read_scraps
+
+    rows = []
+    for name, value in sorted(read_scraps(nb).items()):
+        if isinstance(value, (int, float, str)) or value is None:
+            try:
+                rows.append(("{{ %s }}" % name, narrative.format_value(name, value)))
+            except Exception:  # noqa: BLE001 - reference only
+                continue
+    return rows

@@ -1,0 +1,185 @@
+"""leading_schools report (seed 001): template hygiene, per-region expansion, and the
+executed notebook's glued figures checked against the numbers printed in the seed."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT = "leading_schools"
+TEMPLATE = REPO / "notebooks" / f"{REPORT}.ipynb"
+SLUGS = ["nur-sultan", "almaty-city", "shymkent", "aktobe", "akmola", "almaty-oblast",
+         "atyrau", "east-kazakhstan", "zhambyl", "west-kazakhstan", "karaganda", "kostanay",
+         "kyzylorda", "mangystau", "pavlodar", "north-kazakhstan", "turkistan"]
+
+
+# --- fast checks (no kernel) ---------------------------------------------------------
+
+def test_template_is_thin_and_clean():
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert 'period = "2019"' in code[0].source and 'region = "all"' in code[0].source
+    for c in code:
+        assert c.outputs == [] and c.execution_count is None
+        assert not re.search(r"^\s*def\s", c.source, re.M), c.source[:80]
+        assert "lambda" not in c.source
+    narrative = [c for c in nb.cells if "narrative" in c.metadata.get("tags", [])]
+    assert narrative and all(c.cell_type == "markdown" for c in narrative)
+
+
+def test_parameters_cell_matches_spec():
+    from esep import reports
+
+    spec = reports.get(REPORT)
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    names = re.findall(r"^(\w+)\s*=", first.source, re.M)
+    assert names == list(spec.params) == ["period", "region"]
+    assert all((REPO / "data" / "raw" / rel).is_file() for rel in spec.inputs)
+
+
+def test_params_star_expands_to_country_plus_every_region_with_unique_outputs():
+    from esep import config, params, reports
+
+    spec = reports.get(REPORT)
+    units = params.units_for(spec, "2019")
+    assert [u.variant for u in units] == [None, *SLUGS]
+    assert [u.params["region"] for u in units] == ["all", *SLUGS]
+    out = config.OUTPUT_DIR / "2019"
+    bases = [u.output_base() for u in units]
+    assert bases[0] == out / REPORT
+    assert bases[1:] == [out / REPORT / s for s in SLUGS]
+    assert len(set(bases)) == len(bases)
+
+
+# --- integration: execute the notebook ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def prepared_root(tmp_path_factory):
+    """A scratch project (notebooks, params, raw data) whose processed data was built by
+    esep.prepare; ESEP_ROOT points at it (the kernel inherits the environment)."""
+    root = tmp_path_factory.mktemp("leading") / "proj"
+    for sub in ("notebooks", "params", "data/raw"):
+        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ESEP_ROOT", str(root))
+        from esep import prepare, reports
+
+        prepare.prepare_report(reports.get(REPORT))
+        yield root
+
+
+def execute(root: Path, out: Path, **params) -> Path:
+    import papermill as pm
+
+    pm.execute_notebook(str(root / "notebooks" / f"{REPORT}.ipynb"), str(out),
+                        parameters=params, kernel_name="python3", progress_bar=False)
+    return out
+
+
+def scraps_of(path: Path) -> dict:
+    import scrapbook as sb
+
+    return sb.read_notebook(str(path)).scraps.data_dict
+
+
+@pytest.fixture(scope="module")
+def country(prepared_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "all.ipynb"
+    return execute(prepared_root, out, period="2019", region="all")
+
+
+@pytest.fixture(scope="module")
+def kostanay(prepared_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "kostanay.ipynb"
+    return execute(prepared_root, out, period="2019", region="kostanay")
+
+
+@pytest.mark.integration
+def test_country_report_reproduces_the_seed(country):
+    s = scraps_of(country)
+    # network table: 20 + 30 + 1 020 + 5 977
+    assert s["network_schools_total"] == 7047
+    assert s["leading_schools_network"] == 1020
+    assert s["leading_schools_every_nth"] == 7           # "every 7th school"
+    # leading schools summed over the 17 regions: 1 030, while the slide prints 1 020
+    assert s["leading_schools_total"] == 1030
+    assert s["leading_schools_declared"] == 1020
+    assert s["declared_mismatches"] == 1
+    assert s["pilot_schools_total"] == 30
+    assert s["regions_count"] == 17
+    # methodological pool: 9 043 + 17 517 + 3 526 + 8 510
+    assert s["method_pool_total"] == 38596
+    assert s["method_trainers"] == 17517
+    # survey waves
+    assert (s["wave_2018_respondents"], s["wave_2018_heads"], s["wave_2018_teachers"]) == (6198, 763, 5435)
+    assert (s["wave_2019_respondents"], s["wave_2019_heads"], s["wave_2019_teachers"]) == (8511, 1867, 6644)
+    assert s["survey_respondents_total"] == 14709
+    # indicators and quoted shares
+    assert s["indicators_count"] == 10
+    assert s["indicator_max_pct"] == pytest.approx(61.9)
+    assert s["indicator_min_pct"] == pytest.approx(39.3)
+    assert s["heads_leadership_groups_pct"] == pytest.approx(72.0)
+    assert s["teachers_practice_changed_pct"] == pytest.approx(41.0)
+    assert s["partner_schools"] == 5994
+    assert s["events_total"] == 35667
+    # the country report's region paragraph describes the first-ranked region
+    assert (s["region_name"], s["region_leading_schools"], s["region_leading_rank"]) == ("Түркістан обл.", 118, 1)
+    assert s["report_place"] == "Қазақстан Республикасы"
+
+
+@pytest.mark.integration
+def test_country_report_captions_are_numbered_in_order(country):
+    nb = nbformat.read(country, as_version=4)
+    html = ""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/html", "")
+            html += text if isinstance(text, str) else "".join(text)
+    numbers = [int(n) for n in re.findall(r"<caption>(\d+)-кесте\. ", html)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 10
+
+
+@pytest.mark.integration
+def test_region_report_has_the_regions_counts_share_and_rank(kostanay):
+    s = scraps_of(kostanay)
+    assert s["region_slug"] == "kostanay" and s["report_place"] == "Қостанай обл."
+    assert s["region_leading_schools"] == 66
+    assert s["region_pilot_schools"] == 2
+    assert s["region_leading_share_pct"] == pytest.approx(66 / 1030 * 100)
+    assert s["region_pilot_share_pct"] == pytest.approx(2 / 30 * 100)
+    assert s["region_leading_rank"] == 8                 # tied with Қызылорда обл. (66)
+    assert s["method_pool_total"] == 38596               # national context still there
+
+
+@pytest.mark.integration
+def test_unknown_region_slug_fails_with_a_clear_error(prepared_root, tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as exc:
+        execute(prepared_root, tmp_path / "bad.ipynb", period="2019", region="atlantis")
+    assert exc.value.ename == "UnknownRegionError"
+    assert "'atlantis'" in exc.value.evalue and "kostanay" in exc.value.evalue
+
+
+@pytest.mark.integration
+def test_esep_build_writes_the_country_report_and_one_file_per_region(project_copy):
+    from typer.testing import CliRunner
+
+    from esep.cli import app
+
+    result = CliRunner().invoke(app, ["build", REPORT])
+    assert result.exit_code == 0, result.output
+    out = project_copy / "output" / "2019"
+    assert (out / f"{REPORT}.html").is_file()
+    written = sorted(p.stem for p in (out / REPORT).glob("*.html"))
+    assert written == sorted(SLUGS)
+    page = (out / REPORT / "kostanay.html").read_text(encoding="utf-8")
+    assert "Қостанай обл." in page and "{{" not in page
+    index = (project_copy / "output" / "index.html").read_text(encoding="utf-8")
+    assert all(f"{REPORT}/{s}.html" in index for s in SLUGS)
