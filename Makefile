@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.esep-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report build test test-fast bench lab clean clean-all
+.PHONY: help install report build test test-fast bench lab edit clean clean-all
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ bench: install ## Benchmark esep against the plain papermill + nbconvert loop
 
 lab: install ## Open JupyterLab on output/ to edit narrative cells
 	$(BIN)/jupyter lab --notebook-dir=output
+
+edit: install ## Edit a report's text: make edit REPORT=city_innovation PERIOD=2023-2024-S2
+	@test -n "$(REPORT)" -a -n "$(PERIOD)" || { echo "usage: make edit REPORT=<report> PERIOD=<period> [ONLY=<region>]"; exit 1; }
+	$(BIN)/esep edit $(REPORT) --period $(PERIOD) $(if $(ONLY),--only $(ONLY))
 
 clean: ## Remove generated outputs and processed data (keeps .venv)
 	rm -rf output/* output/.esep data/processed/*

@@ -59,3 +59,12 @@ def test_row_type_hidden_and_total_bold():
     assert "row_type" not in h and "part" not in h
     assert h.count('<tr class="total">') == 1
     assert '<td class="num">6</td>' in h
+
+
+def test_nullable_dtypes_and_blank_total_cells():
+    df = pd.DataFrame({"k": pd.array(["a", pd.NA, "Барлығы"], dtype="string"),
+                       "n": pd.array([1, pd.NA, 1], dtype="Int64"),
+                       "row_type": pd.array(["part", pd.NA, "total"], dtype="string")})
+    h = present.table(df, "x").html
+    assert h.count('<td class="num">-</td>') == 1          # missing part cell
+    assert '<tr class="total"><td class="text">Барлығы</td><td class="num">1</td></tr>' in h

@@ -119,3 +119,16 @@ def test_compare_declared_reports_only_disagreements():
     assert out["difference"].iloc[0] == pytest.approx(-1)
     ok = tables.compare_declared(computed, computed, on="k", columns=["total", "pct"])
     assert ok.empty
+
+
+def test_nullable_dtypes_from_prepare():
+    df = pd.DataFrame({"level": pd.array(["a", "b", "Барлығы"], dtype="string"),
+                       "n": pd.array([14, pd.NA, 27], dtype="Int64"),
+                       "row_type": pd.array(["part", "part", "total"], dtype="string")})
+    out = tables.with_total(df, "level", "n")
+    assert out["n"].tolist()[-1] == 14
+    shares = tables.add_share(out, "n", "pct")["pct"].tolist()
+    assert shares[0] == pytest.approx(100.0) and shares[-1] == pytest.approx(100.0)
+    assert pd.isna(shares[1])
+    diff = tables.compare_declared(tables.declared(out), tables.declared(df), on="level", columns="n")
+    assert diff[["declared", "computed"]].values.tolist() == [[27, 14]]

@@ -287,3 +287,13 @@ def test_edit_prints_path_and_placeholders(mini_project):
     assert res.exit_code == 0, res.output
     assert "{{ pupils_total }}" in res.output and "23 845" in res.output
     assert "esep publish toy --period 2023-2024-S2" in res.output
+
+
+def test_recorded_edits_in_the_repository_parse_and_match_template_cells():
+    for path in sorted((REPO / "narrative").glob("*/**/*.md")):
+        report = path.relative_to(REPO / "narrative").parts[0]
+        rec = edits.parse(path.read_text(encoding="utf-8"), path)
+        nb = nbformat.read(str(REPO / "notebooks" / f"{report}.ipynb"), as_version=4)
+        ids = {narrative.cell_id(c) for c in nb.cells if narrative.is_narrative(c)}
+        for e in rec.entries.values():
+            assert e.added or e.id in ids, f"{path}: cell {e.id} is not a narrative cell of {report}"

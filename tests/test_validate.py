@@ -315,3 +315,11 @@ def test_report_appendix_and_manifest_count_and_bad_data_keeps_outputs(toy):
     assert res.exit_code == 1
     assert 'row 3, column E "pupils"' in " ".join(res.output.split())
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_share_denominator_is_taken_per_period(toy):
+    """`on:` inside a selector (YAML reads a bare `on` as true) must still join by period."""
+    g = toy / GRADES
+    g.write_text(g.read_text(encoding="utf-8")
+                 + "2024-2025-S1,astana,1,100,part,\n2024-2025-S1,total,1,100,total,100\n", encoding="utf-8")
+    assert findings_json(toy) == []

@@ -172,10 +172,53 @@ def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
             "processed": processed_hashes(spec), "narrative": narrative, "code": code_hashes()}
 
 
-def versions() -> dict[str, str | None]:
-    from .manifest import package_versions
+# = esep.manifest.KEY_PACKAGES (not imported: importing manifest loads importlib.metadata,
+# ~0.1 s; tests/test_cache.py checks that both agree)
+KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pandas", "pyarrow",
+                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint",
+                "pypandoc-binary", "pandera")
 
-    return dict(package_versions())
+
+def _norm(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def versions() -> dict[str, str | None]:
+    """Same answer as :func:`esep.manifest.package_versions`, from ``*.dist-info`` folder
+    names (one directory listing per ``sys.path`` entry instead of parsing metadata)."""
+    if "__versions__" in _hash_memo:
+        return json.loads(_hash_memo["__versions__"])
+    import sys
+
+    wanted = {_norm(n): n for n in KEY_PACKAGES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for d in names:
+            if not d.endswith(".dist-info"):
+                continue
+            name, _, version = d[: -len(".dist-info")].partition("-")
+            key = _norm(name)
+            if key in wanted and wanted[key] not in found:
+                found[wanted[key]] = version
+    out: dict[str, str | None] = {"python": "%d.%d.%d" % sys.version_info[:3]}
+    missing = [n for n in KEY_PACKAGES if n not in found]
+    if missing:  # e.g. an egg-info install: ask importlib.metadata
+        from importlib import metadata
+
+        for n in missing:
+            try:
+                found[n] = metadata.version(n)
+            except metadata.PackageNotFoundError:
+                found[n] = None
+    out.update({n: found[n] for n in KEY_PACKAGES})
+    _hash_memo["__versions__"] = json.dumps(out)
+    return out
 
 
 # --- records --------------------------------------------------------------------------

@@ -171,6 +171,10 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
             err.print(f"[yellow]warning:[/yellow] {unit.label}: stale number? {line}", soft_wrap=True)
         console.print(f"{unit.label}: published " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json"),
                       markup=False, soft_wrap=True)
+    if failed < len(units):
+        from .index import write_index
+
+        write_index()
     if failed:
         raise typer.Exit(1)
 
@@ -224,8 +228,8 @@ def edit(report: str = typer.Argument(..., help="Report type, e.g. city_innovati
     if not nb_path.exists():
         _fail(f"{unit.label}: no executed notebook at {nb_path}; run `esep run {report} --period {period}` first")
     t = Table(title="placeholders you can use in the text")
-    t.add_column("write")
-    t.add_column("shows now")
+    t.add_column("write", overflow="fold")
+    t.add_column("shows now", overflow="fold")
     for name, value in edits.figures_table(nbformat.read(str(nb_path), as_version=4)):
         t.add_row(name, value)
     console.print(t)

@@ -1,12 +1,252 @@
-"""Formats derived from the report HTML (PDF, DOCX). See issue 5; HTML-only until then."""
+"""Reader formats derived from the report HTML: PDF (WeasyPrint) and DOCX (pandoc).
+
+Every format is made from the same HTML page :func:`esep.render.render_html` produced
+from the executed notebook, so nothing is executed again and the formats cannot drift.
+
+- **PDF**: WeasyPrint, in-process (no browser, no subprocess, no download). Page
+  layout (A4, running header/footer, page numbers, tables that keep rows whole and
+  repeat their header) lives in ``templates/report.css`` (``@page`` and
+  ``@media print``), so printing the HTML from a browser gives the same page.
+  The font configuration is created once per process and reused for every report.
+  Only ``data:`` URLs are fetched; anything else is refused (the page is offline).
+- **DOCX**: pandoc from ``pypandoc-binary`` converting a cleaned copy of the HTML
+  (title block moved to document metadata, number cells right-aligned, layout
+  wrappers dropped) with a reference document built once per process from pandoc's
+  own (A4, Arial, bordered tables, page numbers). Known losses: docs/formats.md.
+
+Which formats a run writes: ``--to`` on the command line, else the ``ESEP_FORMATS``
+environment variable (``html,pdf,docx``), else the report spec's ``formats:`` key,
+else :data:`DEFAULT` (HTML + PDF).
+"""
 from __future__ import annotations
+
+import html as htmllib
+import io
+import os
+import re
+import tempfile
+import threading
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
 
 from .errors import EsepError
 
+FORMATS = ("html", "pdf", "docx")
+DEFAULT = ("html", "pdf")
+ENV = "ESEP_FORMATS"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+# --- which formats --------------------------------------------------------------
+
+def parse(value: str | Iterable[str], where: str = "--to") -> tuple[str, ...]:
+    """'pdf,docx' or ['pdf', 'docx'] -> ('html', 'pdf', 'docx'): known names, HTML first
+    (every other format is made from the HTML), no duplicates."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    fmts = [str(f).strip().lower() for f in items if str(f).strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise EsepError(f"{where}: unknown format(s) {', '.join(bad)} (choose from {', '.join(FORMATS)})")
+    return tuple(f for f in FORMATS if f == "html" or f in fmts)
+
 
 def default_formats() -> tuple[str, ...]:
-    return ("html",)
+    """Formats when nothing else is asked: ``ESEP_FORMATS`` if set, else HTML + PDF."""
+    env = os.environ.get(ENV, "").strip()
+    return parse(env, ENV) if env else DEFAULT
 
 
-def convert(page: str, fmt: str, *, title: str, period: str) -> bytes:
-    raise EsepError(f"format '{fmt}' is not available yet")
+def resolve(spec, requested: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The formats to write for ``spec``: explicit request > ESEP_FORMATS > spec
+    ``formats:`` key > HTML + PDF."""
+    if requested:
+        return parse(requested)
+    if os.environ.get(ENV, "").strip():
+        return default_formats()
+    declared = (getattr(spec, "extra", None) or {}).get("formats")
+    if declared:
+        where = f"{getattr(spec, 'spec_path', None) or spec.name}: key 'formats'"
+        return parse(declared, where)
+    return DEFAULT
+
+
+def convert(page: str, fmt: str, *, title: str = "", period: str = "") -> bytes:
+    """The report page (HTML from :func:`esep.render.render_html`) as ``fmt`` bytes."""
+    if fmt == "pdf":
+        return to_pdf(page)
+    if fmt == "docx":
+        return to_docx(page)
+    if fmt == "html":
+        return page.encode("utf-8")
+    raise EsepError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+
+
+# --- PDF ------------------------------------------------------------------------
+
+_pdf_lock = threading.Lock()  # WeasyPrint's font configuration is not thread-safe
+
+
+@lru_cache(maxsize=1)
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _offline_fetcher():
+    """A URL fetcher for ``data:`` URLs only: a report page must not load anything else."""
+    try:  # WeasyPrint >= 68: a fetcher class with a protocol allow-list
+        from weasyprint.urls import URLFetcher
+
+        return URLFetcher(allowed_protocols={"data"})
+    except ImportError:  # older WeasyPrint: a function
+        from weasyprint import default_url_fetcher
+
+        def fetch(url, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"esep PDF: refusing to fetch {url[:80]!r} (reports are offline)")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
+
+
+def to_pdf(page: str) -> bytes:
+    """A4 PDF of the report page (layout from the page's own print CSS)."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    with _pdf_lock:
+        doc = HTML(string=page, base_url=str(TEMPLATES) + "/", url_fetcher=_offline_fetcher())
+        return doc.write_pdf(font_config=_font_config())
+
+
+# --- DOCX -----------------------------------------------------------------------
+
+def _meta(page: str, name: str) -> str:
+    m = re.search(rf'<meta name="esep-{name}" content="([^"]*)"', page)
+    return htmllib.unescape(m.group(1)) if m else ""
+
+
+def docx_html(page: str) -> str:
+    """The report page reduced to what pandoc should see: body content only (title
+    block -> metadata), number cells right-aligned, no notebook layout wrappers."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    for sel in ("header.title-block", "nav.toc", "footer.report-footer", "style", "script",
+                "a.anchor-link"):
+        for el in soup.select(sel):
+            el.decompose()
+    for td in soup.select("td.num, td.gt_right"):
+        td["style"] = "text-align: right"
+        td["align"] = "right"
+    for th in soup.select("thead th"):
+        th["style"] = "text-align: center"
+    # nbconvert wraps every output in 3-5 divs; pandoc keeps divs as-is, so unwrap
+    for div in soup.select("main div"):
+        div.unwrap()
+    main = soup.select_one("main") or soup.body or soup
+    return f'<html lang="kk"><head><meta charset="utf-8"></head><body>{main.decode_contents()}</body></html>'
+
+
+_A4_SECT = ('<w:sectPr><w:footerReference w:type="default" r:id="rIdEsepFooter"/>'
+            '<w:pgSz w:w="11906" w:h="16838"/>'
+            '<w:pgMar w:top="1134" w:right="1020" w:bottom="1134" w:left="1134" w:header="567" '
+            'w:footer="567" w:gutter="0"/></w:sectPr>')
+_FOOTER = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+           '<w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+           'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+           '<w:p><w:pPr><w:jc w:val="right"/></w:pPr>'
+           '<w:r><w:rPr><w:sz w:val="16"/></w:rPr><w:fldChar w:fldCharType="begin"/></w:r>'
+           '<w:r><w:rPr><w:sz w:val="16"/></w:rPr><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+           '<w:r><w:rPr><w:sz w:val="16"/></w:rPr><w:fldChar w:fldCharType="separate"/></w:r>'
+           '<w:r><w:rPr><w:sz w:val="16"/></w:rPr><w:t>1</w:t></w:r>'
+           '<w:r><w:rPr><w:sz w:val="16"/></w:rPr><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>')
+_TABLE_STYLE = (
+    '<w:tblBorders>'
+    + "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="A0A7B4"/>'
+              for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    + '</w:tblBorders>')
+
+
+def _patch_reference(files: dict[str, bytes]) -> dict[str, bytes]:
+    """pandoc's default reference.docx -> A4, Arial (has every Kazakh letter), bordered
+    tables with a shaded bold header row, compact table text, page numbers in the footer."""
+    styles = files["word/styles.xml"].decode("utf-8")
+    styles = styles.replace(
+        '<w:rFonts w:asciiTheme="minorHAnsi" w:eastAsiaTheme="minorEastAsia" w:hAnsiTheme="minorHAnsi" w:cstheme="minorBidi" />',
+        '<w:rFonts w:ascii="Arial" w:eastAsia="Arial" w:hAnsi="Arial" w:cs="Arial" />', 1)
+    styles = styles.replace('<w:sz w:val="24" />\n        <w:szCs w:val="24" />',
+                            '<w:sz w:val="22" />\n        <w:szCs w:val="22" />', 1)
+    styles = re.sub(r'(w:styleId="Table">.*?<w:tblPr>)', r"\1" + _TABLE_STYLE, styles, count=1, flags=re.S)
+    styles = re.sub(r'(w:styleId="Table">.*?<w:tblStylePr w:type="firstRow">\s*)',
+                    r'\1<w:rPr><w:b/></w:rPr>', styles, count=1, flags=re.S)
+    styles = re.sub(r'(w:styleId="Table">.*?<w:vAlign w:val="bottom"/>)',
+                    r'\1<w:shd w:val="clear" w:color="auto" w:fill="E8EEF6"/>', styles, count=1, flags=re.S)
+    # table cell text (pandoc's "Compact" paragraphs): 9.5 pt, tight spacing
+    styles = re.sub(r'(w:styleId="Compact">.*?)(</w:pPr>)', r'\1\2<w:rPr><w:sz w:val="19"/><w:szCs w:val="19"/></w:rPr>',
+                    styles, count=1, flags=re.S)
+    files["word/styles.xml"] = styles.encode("utf-8")
+    theme = files["word/theme/theme1.xml"].decode("utf-8")
+    theme = re.sub(r'<a:latin typeface="[^"]*"', '<a:latin typeface="Arial"', theme)
+    files["word/theme/theme1.xml"] = theme.encode("utf-8")
+    doc = files["word/document.xml"].decode("utf-8")
+    doc = re.sub(r"<w:sectPr.*?</w:sectPr>", "", doc, flags=re.S).replace("</w:body>", _A4_SECT + "</w:body>")
+    files["word/document.xml"] = doc.encode("utf-8")
+    files["word/footer1.xml"] = _FOOTER.encode("utf-8")
+    rels = files["word/_rels/document.xml.rels"].decode("utf-8").replace(
+        "</Relationships>",
+        '<Relationship Id="rIdEsepFooter" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/footer" Target="footer1.xml"/></Relationships>')
+    files["word/_rels/document.xml.rels"] = rels.encode("utf-8")
+    ct = files["[Content_Types].xml"].decode("utf-8").replace(
+        "</Types>",
+        '<Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.wordprocessingml.footer+xml"/></Types>')
+    files["[Content_Types].xml"] = ct.encode("utf-8")
+    return files
+
+
+@lru_cache(maxsize=1)
+def _reference_docx() -> str:
+    """Path of esep's reference.docx, derived from pandoc's default once per process."""
+    import subprocess
+
+    import pypandoc
+
+    raw = subprocess.run([pypandoc.get_pandoc_path(), "--print-default-data-file", "reference.docx"],
+                         capture_output=True, check=True).stdout
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin:
+        files = {n: zin.read(n) for n in zin.namelist()}
+    files = _patch_reference(files)
+    fd, path = tempfile.mkstemp(prefix="esep-reference-", suffix=".docx")
+    with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in files.items():
+            zout.writestr(name, data)
+    return path
+
+
+def to_docx(page: str) -> bytes:
+    """Word document of the report page: real tables, Word headings, embedded figures."""
+    import pypandoc
+
+    import yaml
+
+    meta = {"lang": "kk-KZ"}
+    for key in ("title", "subtitle", "date"):
+        if _meta(page, key):
+            meta[key] = _meta(page, key)
+    with tempfile.TemporaryDirectory(prefix="esep-docx-") as tmp:
+        out = Path(tmp) / "report.docx"
+        meta_file = Path(tmp) / "meta.yaml"
+        meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+        args = ["--quiet", "--shift-heading-level-by=-1", f"--reference-doc={_reference_docx()}",
+                f"--metadata-file={meta_file}"]
+        pypandoc.convert_text(docx_html(page), "docx", format="html", outputfile=str(out),
+                              extra_args=args)
+        return out.read_bytes()

@@ -159,14 +159,22 @@ def load(report: str) -> Schema:
                 if rt not in tables or rc not in tables[rt].columns:
                     problems.append(f"{rel}: {t.name}.{c.name}: ref '{c.ref}' names no known table.column")
     # YAML 1.1 reads a bare `on:` key as True: give it its name back
-    findings = tuple({("on" if k is True else k): v for k, v in f.items()} if isinstance(f, dict) else f
-                     for f in (raw.get("findings") or ()))
+    findings = tuple(_fix_on(f) for f in (raw.get("findings") or ()))
     for i, f in enumerate(findings, 1):
         if not isinstance(f, dict) or "check" not in f:
             problems.append(f"{rel}: findings item {i}: needs a 'check' key")
     if problems:
         raise DataError("\n".join(problems))
     return Schema(report, path, tables, findings)
+
+
+def _fix_on(x):
+    """YAML 1.1 reads a bare ``on:`` key as True: give it its name back (at any depth)."""
+    if isinstance(x, dict):
+        return {("on" if k is True else k): _fix_on(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_fix_on(v) for v in x]
+    return x
 
 
 def build_pandera(table: Table, present: list[str]):

@@ -100,7 +100,7 @@ def bar(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
     if title:
-        ax.set_title(title)
+        ax.set_title(_wrap(title, 75))
     if hue:
         ax.legend(title=legend_title, frameon=False, ncols=min(n, 4), loc="upper center",
                   bbox_to_anchor=(0.5, -0.22 if not horizontal else -0.12))
@@ -135,7 +135,7 @@ def line(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
     if title:
-        ax.set_title(title)
+        ax.set_title(_wrap(title, 75))
     if hue:
         ax.legend(title=legend_title, frameon=False)
     fig.tight_layout()

@@ -125,30 +125,3 @@ def declared_vs_computed(df: pd.DataFrame, label_col: str, value_cols: Sequence[
     diff.insert(0, "table", table)
     return diff[cols].reset_index(drop=True)
 
-
-def glue(name: str, value: Any) -> Any:
-    """``helpers.report.glue`` that also stores text and missing values.
-
-    Temporary, until the shared helper handles both:
-    - ``helpers.report.glue`` passes strings to scrapbook's JSON encoder, which
-      ``json.loads`` them (``"Алматы"`` fails, ``"2019"`` would become 2019): here text
-      is JSON-encoded first, so it is stored unchanged;
-    - scrapbook refuses ``None`` (JSON null): a missing value (None, NaN, NA) is glued as
-      ``fmt.DASH`` ("-"), which is also what a narrative placeholder should show.
-    Everything else goes through ``helpers.report.glue``.
-    """
-    import json
-
-    import scrapbook as sb
-
-    from . import fmt, report
-
-    if not name.isidentifier() or name != name.lower():
-        raise ValueError(f"glue name must be snake_case: {name!r}")
-    v = report.plain(value)
-    if v is None:
-        v = fmt.DASH
-    if isinstance(v, str):
-        sb.glue(name, json.dumps(v, ensure_ascii=False), encoder="json")
-        return v
-    return report.glue(name, v)

@@ -1,0 +1,640 @@
+# Generates notebooks/city_innovation.ipynb (no outputs): .venv/bin/python notebooks/_build_city_innovation.src.py notebooks/city_innovation.ipynb
+import sys
+import nbformat
+from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
+
+cells = []
+def code(src, tags=None):
+    c = new_code_cell(src.strip("\n"))
+    if tags:
+        c.metadata["tags"] = tags
+    cells.append(c)
+import re
+def unwrap(text):
+    """One line per paragraph / list item, so a placeholder never starts a line."""
+    out = []
+    for block in text.strip("\n").split("\n\n"):
+        items = re.split(r"\n(?=\d+\. |#)", block)
+        out.append("\n".join(" ".join(l.strip() for l in it.split("\n")) for it in items))
+    return "\n\n".join(out)
+def md(src, narrative=True, section=None):
+    c = new_markdown_cell(unwrap(src))
+    if narrative:
+        c.metadata["tags"] = ["narrative"]
+    if section:
+        c.metadata["esep"] = {"section": section}
+    for line in c.source.splitlines():
+        assert not line.startswith("{{") or section is None or line.startswith(("{{ school_year", "{{ order_label", "{{ period_label", "{{ city")), line
+    cells.append(c)
+
+code('''
+period = "2023-2024-S2"
+city = "Астана"
+''', ["parameters"])
+
+code('''
+from IPython.display import display
+
+from helpers import charts, data, periods, present, tables
+from helpers import city_innovation as ci
+from helpers.captions import Captions
+from helpers.report import glue, note
+
+REPORT = "city_innovation"
+charts.setup()
+cap = Captions()
+skipped = []
+
+year = periods.school_year(period)                  # e.g. 2023-2024
+prev_year = periods.shift(year, -1)                 # 2022-2023
+prev2_year = periods.shift(year, -2)                # 2021-2022
+prev_period = periods.shift(period, -1)             # same semester a year earlier
+
+d = data.load_all(REPORT, [
+    "projects_by_kind", "projects", "project_orgs", "project_members", "levels_opened",
+    "levels_semester", "orgs_by_project_count", "levels_yearly", "international_orgs",
+    "state_orgs", "events", "pupils_by_language", "quoted"], city=city)
+
+kinds = data.for_period(d["projects_by_kind"], period)
+projects = data.for_period(d["projects"], period)
+members = data.for_period(d["project_members"], period)
+orgs_now = data.for_period(d["project_orgs"], period)
+events = data.for_period(d["events"], period)
+languages = data.for_period(d["pupils_by_language"], period)
+load = data.for_period(d["orgs_by_project_count"], year)
+state = data.for_period(d["state_orgs"], year)
+q = {**ci.quoted(data.for_period(d["quoted"], year)), **ci.quoted(data.for_period(d["quoted"], period))}
+q_prev = ci.quoted(data.for_period(d["quoted"], prev_year))   # previous-year figures quoted in the text
+q_rows = tables.only(d["quoted"], period=[prev_year, year, period])
+q_labels = dict(zip(q_rows["key"], q_rows["label"]))
+
+sem_totals = ci.level_totals(d["levels_semester"], period)
+orgs_in_projects = sem_totals["orgs"]   # base of the coverage shares (orgs running projects)
+
+glue("city", city)
+glue("period_label", periods.label(period))
+glue("period_label_loc", periods.label(period, "loc"))
+glue("period_label_attr", periods.label(period, "attr"))
+glue("period_label_abl", periods.label(period, "abl"))
+glue("prev_period_label_abl", periods.label(prev_period, "abl"))
+glue("prev_semester_label_abl", periods.label(periods.previous_semester(period), "abl")
+     if periods.is_semester(period) else None)
+glue("school_year", year)
+glue("prev_school_year", prev_year)
+glue("semester", periods.semester(period))
+glue("orgs_in_projects", orgs_in_projects)
+''', ["remove"])
+
+
+# ---------------------------------------------------------------- headline
+code('''
+head = ci.headline(kinds, projects)
+if head.empty:
+    skipped.append("headline")
+    note(f"{periods.label(period, 'attr')} жобалар мен білім алушылар туралы дерек жоқ.")
+international_names = ", ".join(
+    orgs_now[(orgs_now["source"] == "7-кесте")
+             & orgs_now["project_key"].isin(projects.loc[projects["kind_key"] == "international", "project_key"])
+             ]["project_name"])
+glue("order_no", None if q.get("order_no") is None else str(q["order_no"]))
+glue("order_label", q_labels.get("order_no"))
+glue("projects_total", ci.value(head, "projects", row_type="total"))
+glue("projects_international", ci.value(head, "projects", kind_key="international"))
+glue("projects_city", ci.value(head, "projects", kind_key="city"))
+glue("projects_opened", ci.level_totals(d["levels_opened"], year)["projects"])
+glue("projects_extended", q.get("projects_extended"))
+glue("international_project_names", international_names or None)
+glue("pupils_total", ci.value(head, "pupils", row_type="total"))
+glue("pupils_international", ci.value(head, "pupils", kind_key="international"))
+glue("pupils_international_pct", ci.value(head, "pupils_pct", kind_key="international"))
+glue("pupils_city", ci.value(head, "pupils", kind_key="city"))
+glue("pupils_city_pct", ci.value(head, "pupils_pct", kind_key="city"))
+glue("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count is not in the data
+     ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct", row_type="total"))
+''')
+
+md('''
+{{ order_label }} (№{{ order_no }}) негізінде білім беру ұйымдарында
+{{ projects_total }} инновациялық жоба іске асырылуда: {{ school_year }} оқу жылына
+{{ projects_opened }} инновациялық жоба ашылды және өткен оқу жылынан {{ projects_extended }}
+инновациялық жобаның іске асыру мерзімі ұзартылды, оның ішінде:
+
+1. Халықаралық жобалар – {{ projects_international }} ({{ international_project_names }}),
+   білім алушылар саны {{ pupils_international }} немесе {{ pupils_international_pct }};
+2. Қалалық жобалар – {{ projects_city }} (білім алушылар саны {{ pupils_city }} немесе
+   {{ pupils_city_pct }}).
+
+Сонымен, {{ projects_total }} инновациялық жобаға {{ pupils_total }} оқушы қатысады, бұл
+елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct }} құрайды.
+''', section="headline")
+
+code('''
+fig1 = ci.figure1(kinds)
+if fig1.empty:
+    skipped.append("figure_kinds")
+    note("Жобалардың түрлері бойынша сурет үшін дерек жоқ.")
+else:
+    display(charts.bar(fig1, x="kind", y="projects", wrap=18,
+                       title=cap.figure("Инновациялық жобалардың түрлері бойынша саны"),
+                       ylabel="Жобалар саны"))
+glue("figure_projects_all", ci.value(fig1, "projects", row_type="total") if len(fig1) else None)
+glue("figure_projects_city", ci.value(fig1, "projects", kind_key="city") if len(fig1) else None)
+''')
+
+md('''
+Ағымдағы оқу жылында білім беру саласындағы талдау және зерттеу бөлімінің әдіскерлері жұмыс
+жоспарына сәйкес инновациялық жобаның педагог-кураторларына іске асырылып жатқан жобалар
+бойынша құжаттаманы қалыптастыру және жүргізу бойынша әдістемелік көмек көрсете отырып,
+инновациялық жобалардың жұмысына мониторинг жүргізу тұрғысынан семинарлар, вебинарлар,
+дөңгелек үстелдер өткізді және білім беру ұйымдарына баруды ұйымдастырды.
+
+{{ period_label_attr }} инновациялық жобалардың қызметіне жүргізілген мониторинг негізінде
+педагогтер инновациялық жоба шеңберінде өз жұмыстары бойынша есеп жазу кезінде жобаны іске
+асыру барысының динамикалық көрсеткіштерін толығымен ұсына алмайтыны анықталды. Анықталған
+проблемаға байланысты бөлім әдіскерлері білім беру ұйымдарында іске асырылатын инновациялық
+жобаны іске асырудың сапалық және сандық барысын бағалау индикаторларын әзірледі.
+
+Өткен оқу жылының сәйкес кезеңіндегі және ағымдағы {{ period_label_attr }} инновациялық
+жобалар жұмысының нәтижелерін салыстыру негізінде мынадай нәтижелер алынды.
+
+## 1. Инновациялық жобаларды іске асыратын білім беру ұйымдары
+
+{{ school_year }} оқу жылында инновациялық жобаларды іске асыратын білім беру ұйымдары
+(бұдан әрі - ББҰ) деңгейлерінің статистикалық деректері төмендегі кестелерде ұсынылған.
+''')
+
+# ---------------------------------------------------------------- table 1
+code('''
+t1 = ci.by_level(d["levels_opened"], [prev_year, year],
+                 labels={"projects": "Инновациялық жобалар саны", "orgs": "ББҰ саны"}, top="columns")
+if t1.empty:
+    skipped.append("levels_opened")
+    note(f"{periods.label(year, 'loc')} ашылған жобалар туралы дерек жоқ.")
+else:
+    display(present.table(
+        t1, cap.table(f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
+                      "инновациялық жобалардың саны (ашылған оқу жылы бойынша)"),
+        labels={"level": "Білім беру ұйымының деңгейі",
+                prev_year: f"{prev_year} оқу жылында ашылған",
+                year: f"{year} оқу жылында ашылған"}))
+opened_prev = ci.level_totals(d["levels_opened"], prev_year)
+opened_now = ci.level_totals(d["levels_opened"], year)
+glue("opened_projects_prev_year", opened_prev["projects"])
+glue("opened_orgs_prev_year", opened_prev["orgs"])
+glue("opened_projects", opened_now["projects"])
+glue("opened_orgs", opened_now["orgs"])
+''')
+
+# ---------------------------------------------------------------- table 2
+code('''
+t2 = ci.by_level(d["levels_semester"], [prev_period, period],
+                 labels={"projects": "Жартыжылдықтағы жобалар саны", "orgs": "Жартыжылдықтағы ББҰ саны"})
+if t2.empty:
+    skipped.append("levels_semester")
+    note(f"{periods.label(period, 'attr')} деңгейлер бойынша жобалар туралы дерек жоқ.")
+else:
+    display(present.table(
+        ci.numbered(t2, ("level", ""), ("№", "")),
+        cap.table(f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
+                  "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы"),
+        labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year}))
+sem_prev = ci.level_totals(d["levels_semester"], prev_period)
+glue("semester_projects_prev_year", sem_prev["projects"])
+glue("semester_orgs_prev_year", sem_prev["orgs"])
+glue("semester_projects", sem_totals["projects"])
+glue("semester_orgs", sem_totals["orgs"])
+''')
+
+# ---------------------------------------------------------------- table 3
+code('''
+t3 = ci.project_load(load) if len(load) else load
+secondary = "Негізгі орта"
+sec_total = ci.orgs_with(t3, secondary) if len(t3) else None
+glue("secondary_orgs", sec_total)
+for n, word in [(1, "1_project"), (2, "2_projects"), (3, "3_projects"), (4, "4_projects")]:
+    n_orgs = ci.orgs_with(t3, secondary, n) if len(t3) else None
+    glue(f"secondary_orgs_{word}", n_orgs)
+    glue(f"secondary_orgs_{word}_pct", None if n_orgs is None else tables.share(n_orgs, sec_total))
+glue("preschool_orgs_1_project", ci.orgs_with(t3, "Мектепке дейінгі", 1) if len(t3) else None)
+glue("tvet_orgs_1_project", ci.orgs_with(t3, "Техникалық", 1) if len(t3) else None)
+glue("special_orgs_1_project", ci.orgs_with(t3, "Арнайы", 1) if len(t3) else None)
+glue("load_orgs_total", ci.value(t3, "orgs", row_type="total") if len(t3) else None)
+glue("secondary_orgs_of_all_pct", None if sec_total is None or orgs_in_projects is None
+     else tables.share(sec_total, orgs_in_projects))
+''')
+
+md('''
+Статистикаға сәйкес жекелеген орта білім беру ұйымдары бірнеше жобаларды іске асырады:
+
+1. орта білім беру ұйымдарының жалпы санынан ({{ secondary_orgs }}):
+   {{ secondary_orgs_2_projects }} мектеп ({{ secondary_orgs_2_projects_pct }}) бір мезгілде
+   2 жобаны, {{ secondary_orgs_3_projects }} мектеп ({{ secondary_orgs_3_projects_pct }}) –
+   3 жобаны, {{ secondary_orgs_4_projects }} мектеп ({{ secondary_orgs_4_projects_pct }}) –
+   4 жобаны, {{ secondary_orgs_1_project }} мектеп ({{ secondary_orgs_1_project_pct }}) –
+   1 жобаны іске асырады;
+2. {{ preschool_orgs_1_project }} мектепке дейінгі білім беру ұйымында 1 жоба іске асырылады;
+3. {{ tvet_orgs_1_project }} техникалық және кәсіптік білім беру ұйымында 1 жоба іске асырылады;
+4. {{ special_orgs_1_project }} арнайы білім беру ұйымында 1 жоба іске асырылады.
+''', section="project_load")
+
+code('''
+if t3.empty:
+    skipped.append("project_load")
+    note(f"{periods.label(year, 'loc')} бір мезгілде іске асырылатын жобалар туралы дерек жоқ.")
+else:
+    display(present.table(
+        t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]],
+        cap.table(f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
+                  "инновациялық жобалардың саны туралы мәліметтер"),
+        formats={"share_pct": "pct", "simultaneous_projects": "num"},
+        labels={"level": "Білім беру ұйымының деңгейі", "orgs": "ББҰ саны",
+                "share_pct": "Білім деңгейі бойынша барлық ұйымдардың үлесі",
+                "simultaneous_projects": "Білім беру ұйымдарында бір мезгілде іске асырылатын "
+                                         "инновациялық жобалардың саны"}))
+''')
+
+md('''
+Осылайша, инновациялық жобаларды енгізу бойынша негізгі үлес орта білім беру ұйымдарына
+тиесілі: жобаларды іске асыратын {{ orgs_in_projects }} білім беру ұйымының
+{{ secondary_orgs }}-і ({{ secondary_orgs_of_all_pct }}) – орта білім беру ұйымдары.
+''', section="project_load")
+
+# ---------------------------------------------------------------- international orgs, figure 2
+code('''
+intl = ci.international_orgs(d["international_orgs"], [prev_year, year])
+intl_now = intl[intl["period"] == year]
+intl_prev = intl[intl["period"] == prev_year]
+state_total = tables.total(tables.parts(state)["orgs"]) if len(state) else None
+intl_all = ci.value(intl_now, "orgs", category_key="all") if len(intl_now) else None
+glue("state_orgs_total", state_total)
+for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special", "additional"]:
+    glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
+glue("international_orgs", intl_all)
+glue("international_orgs_of_state_pct", None if intl_all is None or not state_total
+     else tables.share(intl_all, state_total))
+for key in ["secondary", "tvet", "special"]:
+    n_orgs = ci.value(intl_now, "orgs", category_key=key) if len(intl_now) else None
+    glue(f"international_{key}_orgs", n_orgs)
+    glue(f"international_{key}_orgs_pct", None if n_orgs is None or not intl_all
+         else tables.share(n_orgs, intl_all))
+sec_prev = ci.value(intl_prev, "orgs", category_key="secondary") if len(intl_prev) else None
+sec_now = ci.value(intl_now, "orgs", category_key="secondary") if len(intl_now) else None
+glue("international_orgs_prev_year", ci.value(intl_prev, "orgs", category_key="all") if len(intl_prev) else None)
+glue("international_secondary_orgs_prev_year", sec_prev)
+glue("international_secondary_orgs_change", None if None in (sec_prev, sec_now) else tables.change(sec_prev, sec_now))
+glue("international_secondary_orgs_change_pct",
+     None if None in (sec_prev, sec_now) else tables.growth_pct(sec_prev, sec_now))
+gs = ci.org_growth(d["project_orgs"], "global_scholars", prev_year, year)
+ib = ci.org_growth(d["project_orgs"], "ib", prev_year, year)
+for name, g in [("global_scholars", gs), ("ib", ib)]:
+    glue(f"{name}_orgs_prev_year", g["before"])
+    glue(f"{name}_orgs", g["after"])
+    glue(f"{name}_orgs_change", g["change"])
+    glue(f"{name}_orgs_change_pct", g["change_pct"])
+''')
+
+md('''
+{{ school_year }} оқу жылында {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінен
+халықаралық жобаларға білім беру ұйымдарының {{ international_orgs }} немесе
+{{ international_orgs_of_state_pct }} қатысады, оның ішінде {{ international_tvet_orgs }} ТжКБ
+ұйымы ({{ international_tvet_orgs_pct }}), {{ international_special_orgs }} арнайы білім беру
+ұйымы ({{ international_special_orgs_pct }}), {{ international_secondary_orgs }} орта білім
+беру ұйымы немесе {{ international_secondary_orgs_pct }}.
+''', section="state_orgs")
+
+md('''
+Өткен {{ prev_school_year }} оқу жылымен салыстырғанда білім беру ұйымдарында келесі
+халықаралық жобалардың іске асырылу деңгейінің өскені байқалады:
+
+1. «Global Scholars» {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
+   білім беру ұйымынан {{ school_year }} оқу жылындағы {{ global_scholars_orgs }} білім беру
+   ұйымына дейін өсті, яғни {{ global_scholars_orgs_change:signed }} ББҰ немесе
+   {{ global_scholars_orgs_change_pct }};
+2. «IB» {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
+   {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін өсті, яғни
+   {{ ib_orgs_change:signed }} ББҰ немесе {{ ib_orgs_change_pct }}.
+''', section="project_growth")
+
+code('''
+if intl.empty:
+    skipped.append("international_orgs")
+    note(f"{periods.label(year, 'loc')} халықаралық жобаларды іске асыратын ББҰ туралы дерек жоқ.")
+else:
+    display(charts.bar(
+        intl.assign(period=intl["period"] + " оқу жылы"), x="category", y="orgs", hue="period",
+        wrap=16, title=cap.figure("Халықаралық жобаларды жүзеге асыратын білім беру ұйымдарының "
+                                  "өсу динамикасы"), ylabel="ББҰ саны"))
+''')
+
+md('''
+Деректерге сүйене отырып, мемлекеттік білім беру ұйымдарының
+{{ international_orgs_of_state_pct }}-ы халықаралық жобаларды іске асырады, өйткені
+{{ city }} қаласы бойынша {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінде
+{{ state_orgs_preschool }} мектепке дейінгі білім беру, {{ state_orgs_departmental }}
+ведомстволық білім беру, {{ state_orgs_secondary }} орта білім беру ұйымдары (оның ішінде
+{{ state_orgs_binom }} BINOM Schools), {{ state_orgs_tvet }} ТжКБ, {{ state_orgs_special }}
+арнайы білім беру, {{ state_orgs_additional }} қосымша білім беру ұйымдары бар.
+''', section="state_orgs")
+
+md('''
+{{ school_year }} оқу жылында халықаралық жобаларды іске асыратын орта білім беру ұйымдары
+{{ international_secondary_orgs_change:signed }} ұйымға өзгерді, яғни
+{{ international_secondary_orgs_change_pct:signed }}% құрады: {{ prev_school_year }} оқу
+жылында олар {{ international_secondary_orgs_prev_year }} болған.
+''', section="international_growth")
+
+md('''
+Инновациялық жобалар мен эксперименттік алаңдардың аралық нәтижелерін және сапалы іске
+асырылуын қадағалау мақсатында жылына {{ expert_council_meetings_per_year }} рет қалалық
+Сараптамалық кеңестің отырысы өткізіледі. {{ project_city_level_years }} жыл бойы іске
+асырылатын инновациялық жобалар қалалық деңгейден білім беру ұйымдарының деңгейінде іске
+асырылады.
+''', section="council")
+
+# ---------------------------------------------------------------- table 4
+code('''
+if state.empty:
+    skipped.append("state_orgs")
+if None in (sec_prev, sec_now):
+    skipped.append("international_growth")
+if gs["change"] is None and ib["change"] is None:
+    skipped.append("project_growth")
+if q.get("expert_council_meetings_per_year") is None:
+    skipped.append("council")
+glue("expert_council_meetings_per_year", q.get("expert_council_meetings_per_year"))
+glue("project_city_level_years", q.get("project_city_level_years"))
+y_prev = ci.level_totals(d["levels_yearly"], prev_year)
+y_now = ci.level_totals(d["levels_yearly"], year)
+glue("year_projects_prev_year", y_prev["projects"])
+glue("year_projects", y_now["projects"])
+glue("year_projects_change", None if None in (y_prev["projects"], y_now["projects"])
+     else tables.change(y_prev["projects"], y_now["projects"]))
+glue("year_orgs_prev_year", y_prev["orgs"])
+glue("year_orgs", y_now["orgs"])
+glue("year_orgs_change_pct", None if None in (y_prev["orgs"], y_now["orgs"])
+     else tables.growth_pct(y_prev["orgs"], y_now["orgs"]))
+if None in (y_prev["projects"], y_now["projects"]):
+    skipped.append("levels_yearly_growth")
+''')
+
+md('''
+Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында
+{{ year_projects_prev_year }} инновациялық жоба іске асырылса, {{ school_year }} оқу жылында
+олардың саны {{ year_projects_change:signed }} жобаға өзгерді, өйткені 3 жылдан асқан жобалар
+мектепішілік деңгейге өткізілді: инновациялық жобалар саны {{ year_projects }}-ді құрады, ал
+инновациялық жобаларды іске асыратын ұйымдар {{ year_orgs }} ({{ year_orgs_change_pct:signed }}%)
+құрады.
+''', section="levels_yearly_growth")
+
+code('''
+t4 = ci.by_level(d["levels_yearly"], [prev2_year, prev_year, year],
+                 labels={"projects": "Жобалар саны", "orgs": "Білім беру ұйымдарының саны"})
+if t4.empty:
+    skipped.append("levels_yearly")
+    note(f"{periods.label(year, 'loc')} жылдар бойынша динамика туралы дерек жоқ.")
+else:
+    shown_years = [c for c in t4.columns.get_level_values(1).unique() if c]
+    display(present.table(
+        ci.numbered(t4, ("level", ""), ("№", "")),
+        cap.table(f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
+                  "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы"),
+        labels={"level": "Білім беру ұйымының деңгейі"}))
+''')
+
+# ---------------------------------------------------------------- table 5
+code('''
+t5 = ci.projects_table(projects, orgs_now, members, orgs_in_projects) if len(projects) else projects
+member_orgs = ci.member_orgs(members) if len(members) else members
+mem_total = ci.value(member_orgs, "orgs", row_type="total") if len(member_orgs) else None
+glue("listed_projects", len(tables.parts(t5)) if len(t5) else None)
+glue("member_orgs", mem_total)
+glue("member_orgs_pct", None if mem_total is None or not orgs_in_projects
+     else tables.share(mem_total, orgs_in_projects))
+for key, level in [("secondary", "Орта білім беру"), ("special", "Арнайы білім беру"),
+                   ("tvet", "Техникалық және кәсіптік білім беру")]:
+    glue(f"member_{key}_orgs", ci.value(member_orgs, "orgs", member_level=level)
+         if len(member_orgs) else None)
+if q.get("pupils_change_vs_prev_year") is None:
+    skipped.append("pupils_change")
+glue("pupils_change_vs_prev_year", q.get("pupils_change_vs_prev_year"))
+glue("pupils_change_vs_prev_semester", q.get("pupils_change_vs_prev_semester"))
+''')
+
+md('''
+## 2. Жобалар бойынша ББҰ-ның қамтылуы, іс-шаралар және контингент
+
+Ағымдағы оқу жылының {{ semester }}-жартыжылдығында инновациялық жобаларды іске асыратын
+ұйымдардың үлесін талдай отырып, төмендегі кестеде көрсетілген келесідей деректер бар.
+''')
+
+code('''
+if t5.empty:
+    skipped.append("projects")
+    note(f"{periods.label(period, 'attr')} жобалар бойынша дерек жоқ.")
+else:
+    display(present.table(
+        ci.numbered(t5, "project_name")[["№", "project_name", "area", "orgs", "members",
+                                          "coverage_pct", "pupils", "row_type"]],
+        cap.table(f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
+                  "жобалардың үлесі туралы мәліметтер"),
+        formats={"coverage_pct": "pct", "orgs": "num", "members": "text", "area": "text"},
+        labels={"project_name": "Жоба атауы", "area": "Жобаның бағыты",
+                "orgs": "Жобаны іске асыратын ұйымдардың саны", "members": "Ұйымдар",
+                "coverage_pct": "Білім беру ұйымдарын жобамен қамту үлесі",
+                "pupils": "Оқушылардың қатысуы"}))
+''')
+
+md('''
+Деректерге сүйене отырып, инновациялық жобаларды іске асыратын {{ orgs_in_projects }} білім
+беру ұйымының ішінде жоғарыда көрсетілген {{ listed_projects }} инновациялық жобаға білім беру
+ұйымдарының {{ member_orgs }} немесе {{ member_orgs_pct }}-ы қатысады, оның ішінде
+{{ member_secondary_orgs }} орта білім беру ұйымы, {{ member_special_orgs }} арнайы мектеп,
+{{ member_tvet_orgs }} ТжКБ ұйымы.
+''', section="projects")
+
+md('''
+Осылайша, білім беру ұйымдарындағы инновациялық жобалар бойынша контингент
+{{ period_label_loc }} өткен оқу жылымен салыстырғанда {{ pupils_change_vs_prev_year:signed }}
+оқушыға, ал {{ prev_semester_label_abl }} салыстырғанда
+{{ pupils_change_vs_prev_semester:signed }} оқушыға өзгерді.
+''', section="pupils_change")
+
+# ---------------------------------------------------------------- table 6
+code('''
+t6 = ci.events_table(events, orgs_now) if len(events) else events
+if t6.empty:
+    skipped.append("events")
+    note(f"{periods.label(period, 'attr')} іс-шаралар туралы дерек жоқ.")
+else:
+    types = ci.event_types(events)
+    display(present.table(
+        ci.numbered(t6, "project_name")[["№", "project_name", "orgs", *types, "events_total",
+                                          "events_pct", "row_type"]],
+        cap.table(f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
+                  "инновациялық жобалар бойынша көрсеткіштер мен контингент"),
+        formats={"events_pct": ("num", 1), "orgs": "num"},
+        spanners={"Іс-шаралар": list(types), "Барлығы": ["events_total", "events_pct"]},
+        labels={"project_name": "Жоба", "orgs": "ББҰ саны", **types,
+                "events_total": "Іс-шара саны", "events_pct": "%"}))
+top = tables.parts(t6).sort_values("events_total", ascending=False, kind="stable").head(1) if len(t6) else t6
+glue("events_total", ci.value(t6, "events_total", row_type="total") if len(t6) else None)
+for key in ["open_lessons", "seminars", "meetings", "master_classes"]:
+    glue(f"events_{key}", ci.value(t6, key, row_type="total") if len(t6) else None)
+glue("events_top_project", str(top["project_name"].iloc[0]) if len(top) else None)
+glue("events_top_project_pct", float(top["events_pct"].iloc[0]) if len(top) else None)
+''')
+
+# ---------------------------------------------------------------- table 7
+code('''
+t7 = ci.language_table(languages, orgs_now) if len(languages) else languages
+kaz = ci.value(t7, "kaz", row_type="total") if len(t7) else None
+rus = ci.value(t7, "rus", row_type="total") if len(t7) else None
+both = None if kaz is None else tables.total([kaz, rus])
+rus_change = q.get("pupils_rus_change_vs_prev_year")
+glue("pupils_kaz", kaz)
+glue("pupils_kaz_pct", None if kaz is None else tables.share(kaz, both))
+glue("pupils_rus", rus)
+glue("pupils_rus_pct", None if rus is None else tables.share(rus, both))
+if q.get("pupils_kaz_change_vs_prev_year") is None:
+    skipped.append("languages_change")
+glue("pupils_kaz_change_vs_prev_year", q.get("pupils_kaz_change_vs_prev_year"))
+glue("pupils_rus_change_vs_prev_year", rus_change)
+glue("pupils_rus_change_vs_prev_year_pct", None if None in (rus, rus_change)
+     else tables.growth_pct(rus - rus_change, rus))
+''')
+
+md('''
+Төмендегі кестенің деректеріне сәйкес, оқыту тілдері бойынша білім алушылардың ішкі
+құрылымын байқауға болады: {{ semester }}-жартыжылдықта қазақ тілінде білім алушылар саны
+{{ pupils_kaz }} немесе {{ pupils_kaz_pct }}, орыс тілінде {{ pupils_rus }} немесе
+{{ pupils_rus_pct }} құрайды.
+''', section="languages")
+
+md('''
+Деректерге сәйкес, оқыту тілдері бөлінісінде инновациялық жобалар бойынша білім алушылар саны
+{{ period_label_loc }} {{ prev_period_label_abl }} салыстырғанда қазақ тілінде
+{{ pupils_kaz_change_vs_prev_year:signed }}, орыс тілінде
+{{ pupils_rus_change_vs_prev_year:signed }} ({{ pupils_rus_change_vs_prev_year_pct:signed }}%)
+өзгергені байқалады.
+''', section="languages_change")
+
+code('''
+if t7.empty:
+    skipped.append("languages")
+    note(f"{periods.label(period, 'attr')} оқыту тілдері бойынша дерек жоқ.")
+else:
+    langs = dict(zip(languages["language_key"], languages["language"]))
+    display(present.table(
+        ci.numbered(t7, "project_name")[["№", "project_name", "orgs", *langs, "row_type"]],
+        cap.table(f"{periods.label(period, 'loc')} оқыту тілдері бөлінісінде инновациялық "
+                  "жобалар бойынша білім алушылардың үлес салмағы"),
+        formats={"orgs": "num"},
+        spanners={"Білім алушылар саны": list(langs)},
+        labels={"project_name": "Жобалар", "orgs": "ББҰ саны", **langs}))
+''')
+
+md('''
+Осылайша, инновациялық жобалар шеңберінде инновациялық қызметті тиімді және сапалы
+ұйымдастыру үшін елорданың білім беру ұйымдарының өкілдері мен педагогтеріне білім беруде
+енгізілетін жобаның концепциясын, құрылымын, кезеңдерін, күтілетін нәтижелерін зерделеу
+ұсынылады.
+
+Жобаның мақсаты туралы нақты түсініктің қалыптасуы маңызды. Педагогикалық процеске қатысты
+инновациялық оқыту мен тәрбиелеудің мақсаттарына, мазмұнына, формалары мен әдістеріне,
+мұғалім мен оқушының, тәрбиеленушінің бірлескен қызметін ұйымдастыруда жаңалық енгізуді
+білдіреді.
+
+Инновация – бұл ғылыми ізденістердің, жеке педагогтер мен бүкіл ұжымдардың озық
+педагогикалық тәжірибесінің нәтижесі. Инновациялық процестер мектеп пен педагогиканың
+қарқынды даму механизмі болып табылады. Инновацияны енгізу және іске асыру, яғни білім беру
+ұйымдарының практикасына озық педагогикалық тәжірибелерді енгізу педагогтер мен мектеп
+басшыларынан шығармашылық ізденіске қабілетті, инновациялық қызметке дайындықты талап етеді.
+
+Сонымен қатар, инновацияны жүйелі зерттеудің, зерделеудің, оқытудың перспективалық
+тәсілдерінің бірі ретінде қарастыруға болады: ол әртүрлі білім беру модельдері мен зерттеу
+жобалары ретінде қолдануға мүмкіндік береді, проблемалық көзқарасты, тұлғалық және топаралық
+диалогты қалыптастырады, білімді жүйелеуге ықпал етеді, ал педагогтердің жаңа технологияларды
+қолдануы осы процестегі маңызды қадам болып табылады.
+''')
+
+# ---------------------------------------------------------------- checks appendix
+md('''
+## Қосымша. Басылған және есептелген мәндердің айырмашылықтары
+''', narrative=False)
+
+code('''
+years_shown = [prev2_year, prev_year, year]
+quoted_vs_computed = {
+    "projects_running": ci.value(head, "projects", row_type="total") if len(head) else None,
+    "projects_opened": opened_now["projects"],
+    "secondary_orgs": sec_total,
+    "preschool_orgs_1_project": ci.orgs_with(t3, "Мектепке дейінгі", 1) if len(t3) else None,
+    "tvet_orgs_1_project": ci.orgs_with(t3, "Техникалық", 1) if len(t3) else None,
+    "secondary_orgs_of_all_pct": None if sec_total is None or not orgs_in_projects
+    else tables.share(sec_total, orgs_in_projects),
+    "state_orgs": state_total,
+    "international_orgs": intl_all,
+    "international_orgs_of_state_pct": None if intl_all is None or not state_total
+    else tables.share(intl_all, state_total),
+    "international_tvet_orgs": ci.value(intl_now, "orgs", category_key="tvet") if len(intl_now) else None,
+    "international_secondary_orgs_pct": None if sec_now is None or not intl_all
+    else tables.share(sec_now, intl_all),
+    "global_scholars_orgs_change_pct": gs["change_pct"],
+    "ib_orgs_change_pct": ib["change_pct"],
+    "international_secondary_orgs_change_pct": None if None in (sec_prev, sec_now)
+    else tables.growth_pct(sec_prev, sec_now),
+    "projects_prev_year": y_prev["projects"],
+    "projects_decrease": None if None in (y_prev["projects"], y_now["projects"])
+    else y_prev["projects"] - y_now["projects"],
+    "orgs_in_table5_projects": mem_total,
+    "orgs_in_table5_projects_pct": None if mem_total is None or not orgs_in_projects
+    else tables.share(mem_total, orgs_in_projects),
+    "secondary_orgs_in_table5_projects": ci.value(member_orgs, "orgs", member_level="Орта білім беру")
+    if len(member_orgs) else None,
+    "pupils_kaz_pct": None if kaz is None else tables.share(kaz, both),
+    "pupils_rus_pct": None if rus is None else tables.share(rus, both),
+    "pupils_rus_change_vs_prev_year_pct": None if None in (rus, rus_change)
+    else tables.growth_pct(rus - rus_change, rus),
+}
+slips = ci.checks([
+    ci.check_headline(kinds, head),
+    ci.check_totals("1-кесте", tables.only(d["levels_opened"], period=[prev_year, year]),
+                    "level", ["projects", "orgs"], by="period"),
+    ci.check_totals("2-кесте", tables.only(d["levels_semester"], period=[prev_period, period]),
+                    "level", ["projects", "orgs"], by="period"),
+    ci.check_project_load(load, t3),
+    ci.check_totals("4-кесте", tables.only(d["levels_yearly"], period=years_shown),
+                    "level", ["projects", "orgs"], by="period"),
+    ci.check_projects(projects, t5),
+    ci.check_events(events, t6),
+    ci.check_languages(languages, t7, t5),
+    ci.check_project_orgs(orgs_now),
+    ci.check_international(d["international_orgs"], intl),
+    ci.check_totals("Мемлекеттік ББҰ (мәтін)", state, "level", ["orgs"]) if len(state) else None,
+    ci.check_quoted(q, q_labels, quoted_vs_computed),
+    ci.check_quoted(q_prev, q_labels, {"projects_prev_year": y_prev["projects"],
+                                       "international_secondary_orgs_prev": sec_prev}),
+])
+glue("slips_count", len(slips))
+glue("sections_skipped", skipped)
+if slips.empty:
+    note("Басылған жиынтықтар мен үлестер есептелген мәндермен сәйкес келеді.")
+else:
+    display(present.table(
+        slips, cap.table("Басылған және бөліктерден есептелген мәндердің айырмашылықтары"),
+        formats={"declared": "auto", "computed": "auto"}, total_label=None,
+        labels={"where": "Қайда", "row": "Жол", "column": "Баған", "declared": "Басылған",
+                "computed": "Есептелген"}))
+''')
+
+# Stable cell ids (narrative edits in narrative/<report>/<period>.md are keyed by cell id):
+# derived from the cell's role, not random, so regenerating the notebook keeps them.
+seen = {}
+for c in cells:
+    role = (c.metadata.get("esep", {}).get("section") or (c.metadata.get("tags") or [c.cell_type])[0])
+    seen[role] = seen.get(role, 0) + 1
+    c.id = f"ci-{c.cell_type[:2]}-{role}-{seen[role]}".replace("_", "-")
+nb = new_notebook(cells=cells)
+nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+               "language_info": {"name": "python"}}
+nbformat.write(nb, sys.argv[1])
