@@ -111,13 +111,22 @@ def prepare_all(specs: Iterable[reports.ReportSpec], force: bool = False) -> dic
 
 # --- running stale units ---------------------------------------------------------------
 
-def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool):
-    """Build one unit under its lock (runs in a pool worker or in-process)."""
+def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool, wait: bool = False):
+    """Build one unit under its lock (runs in a pool worker or in-process). Returns None
+    when another esep process holds the unit's lock and ``wait`` is false: the caller
+    does the other units first and comes back with ``wait=True``."""
+    from filelock import Timeout
+
     from . import kernels
 
     t0 = time.perf_counter()
+    lk = cache.lock(f"unit-{unit.key}")
     try:
-        with cache.lock(f"unit-{unit.key}"):
+        lk.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        return None
+    try:
+        with lk:
             if not force and cache.check(spec, unit, formats, key).fresh:
                 return _result(unit, "skipped", time.perf_counter() - t0,
                                "up to date (built meanwhile by another esep process)")
@@ -170,8 +179,15 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
         from . import kernels
 
         try:
+            busy = []
             for i, (idx, spec, unit, key) in enumerate(todo):
-                done_cb(idx, _work(spec, unit, formats, key, force, spares and i < n - 1))
+                res = _work(spec, unit, formats, key, force, spares and i < n - 1)
+                if res is None:
+                    busy.append((idx, spec, unit, key))
+                else:
+                    done_cb(idx, res)
+            for idx, spec, unit, key in busy:  # being built by another esep process: wait
+                done_cb(idx, _work(spec, unit, formats, key, force, False, wait=True))
         finally:
             kernels.stop_spare()
         return
@@ -188,7 +204,10 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
             # the last `workers` units need no kernel booted after them
             fut = pool.submit(_work, spec, unit, formats, key, force, spares and i < n - workers)
             futures[fut] = (idx, unit)
-        for fut in as_completed(futures):
+        pending = set(futures)
+        while pending:
+            fut = next(as_completed(pending))
+            pending.discard(fut)
             idx, unit = futures[fut]
             try:
                 res = fut.result()
@@ -196,6 +215,12 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
                 res = _result(unit, "failed", 0.0, f"worker process died: {exc}")
             except Exception as exc:  # noqa: BLE001
                 res = _result(unit, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+            if res is None:  # locked by another esep process: queue again, then wait for it
+                spec, key = next((s, k) for i, s, u, k in todo if i == idx)
+                again = pool.submit(_work, spec, unit, formats, key, force, False, True)
+                futures[again] = (idx, unit)
+                pending.add(again)
+                continue
             done_cb(idx, res)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -113,6 +113,75 @@ def _offline_fetcher():
         return fetch
 
 
+# A4 portrait text block is ~172 mm wide, landscape ~255 mm; table text is 8.5 pt
+# (1 em ~ 3 mm). A table whose estimated width does not fit the portrait block is put
+# on a landscape page of its own; one that does not fit even there also gets 7 pt text.
+_PORTRAIT_EM, _LANDSCAPE_EM = 57, 85
+
+
+def _cell_em(cell) -> float:
+    text = " ".join(cell.get_text(" ").split())
+    if not text:
+        return 1.0
+    longest = max(len(w) for w in text.split())
+    if "num" in (cell.get("class") or []):
+        chars = len(text)                       # numbers never wrap
+    elif cell.name == "th":
+        chars = longest                         # headers wrap between words
+    else:
+        chars = max(longest, min(len(text), 22))  # text wraps at ~22 characters
+    return chars * 0.55 + 0.9  # average DejaVu Sans glyph ~0.55 em, plus cell padding
+
+
+def table_width_em(table) -> float:
+    """Rough natural width of an HTML table in em at its own font size."""
+    widths: dict[int, float] = {}
+    for row in table.find_all("tr"):
+        j = 0
+        for cell in row.find_all(["td", "th"], recursive=False):
+            span = int(cell.get("colspan", 1) or 1)
+            w = _cell_em(cell) / span
+            for k in range(j, j + span):
+                widths[k] = max(widths.get(k, 0.0), w)
+            j += span
+    return sum(widths.values())
+
+
+def _heading_only(el) -> bool:
+    return (el is not None and el.find(["h1", "h2", "h3", "h4"]) is not None
+            and el.find(["p", "table", "img", "ul", "ol"]) is None)
+
+
+def pdf_html(page: str) -> str:
+    """The report page adjusted for paged media: heading ids that WeasyPrint can
+    resolve in the table of contents, and landscape pages for too-wide tables (with
+    their caption, note and a heading just before them)."""
+    from urllib.parse import unquote
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    for el in soup.find_all(id=True):
+        if "%" in el["id"]:
+            el["id"] = unquote(el["id"])
+    for a in soup.select('a[href^="#"]'):
+        if "%" in a["href"]:
+            a["href"] = unquote(a["href"])
+    for table in soup.select("main table"):
+        em = table_width_em(table)
+        if em <= _PORTRAIT_EM:
+            continue
+        block = table.find_parent("div", class_="output_area") or table
+        block["class"] = list(block.get("class") or []) + ["esep-landscape"] + (
+            ["esep-tight"] if em > _LANDSCAPE_EM else [])
+        cell = block.find_parent("div", class_="cell")
+        if cell is not None and cell.find("div", class_="output_area") is block:
+            prev = cell.find_previous_sibling("div")
+            if _heading_only(prev):
+                prev["class"] = list(prev.get("class") or []) + ["esep-landscape"]
+    return str(soup)
+
+
 def to_pdf(page: str) -> bytes:
     """A4 PDF of the report page (layout from the page's own print CSS)."""
     import logging
@@ -121,7 +190,7 @@ def to_pdf(page: str) -> bytes:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     with _pdf_lock:
-        doc = HTML(string=page, base_url=str(TEMPLATES) + "/", url_fetcher=_offline_fetcher())
+        doc = HTML(string=pdf_html(page), base_url=str(TEMPLATES) + "/", url_fetcher=_offline_fetcher())
         return doc.write_pdf(font_config=_font_config())
 
 

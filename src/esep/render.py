@@ -54,6 +54,15 @@ def reader_notebook(nb):
     """A copy of ``nb`` ready for readers: placeholders filled, code/noise removed."""
     nb = copy.deepcopy(nb)
     scraps = read_scraps(nb)
+    # a section whose data is missing for the period: its narrative goes too (the
+    # notebook shows a short note instead); cells say their section in metadata.esep.section
+    skipped = scraps.get("sections_skipped") or []
+    if isinstance(skipped, str):
+        skipped = [s.strip() for s in skipped.split(",") if s.strip()]
+    if skipped:
+        nb.cells = [c for c in nb.cells
+                    if not (c.cell_type == "markdown"
+                            and c.get("metadata", {}).get("esep", {}).get("section") in skipped)]
     narrative.fill_notebook(nb, scraps)
     cells = []
     for cell in nb.cells:
