@@ -28,6 +28,7 @@ def frozen_code(tmp_path, monkeypatch):
     for pkg in ("helpers", "esep"):
         shutil.copytree(repo_src / pkg, tmp_path / "code" / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(cache, "_package_dir", lambda name: tmp_path / "code" / name)
+    return tmp_path / "code"
 
 
 def _messages(root: Path) -> dict:
@@ -41,7 +42,7 @@ def _last(root: Path) -> dict:
 
 
 @pytest.mark.integration
-def test_build_skips_up_to_date_and_rebuilds_what_changed(mini_project):
+def test_build_skips_up_to_date_and_rebuilds_what_changed(mini_project, frozen_code):
     res = runner.invoke(app, ["build", "--jobs", "1"])
     assert res.exit_code == 0, res.output
     html = mini_project / "output/2023-2024-S2/toy.html"
@@ -55,9 +56,12 @@ def test_build_skips_up_to_date_and_rebuilds_what_changed(mini_project):
     assert (html.read_bytes(), html.stat().st_mtime_ns) == before
 
     # no heavy import when nothing has to run (keeps `esep build` instant)
-    code = ("import sys\nfrom esep import build\nr = build.build()\nassert r[0].status == 'skipped'\n"
+    code = ("import os, sys\nfrom pathlib import Path\nfrom esep import build, cache\n"
+            "cache._package_dir = lambda name: Path(os.environ['FROZEN']) / name\n"
+            "r = build.build()\nassert r[0].status == 'skipped', r\n"
             "print(sorted(m for m in ('pandas', 'nbformat', 'papermill', 'nbconvert') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, FROZEN=str(frozen_code)))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 

@@ -161,7 +161,9 @@ def _init_worker(formats, spares: bool) -> None:
     render._exporter()
     if any(f != "html" for f in formats):
         try:
-            from . import formats as fmts  # noqa: F401
+            from . import formats as fmts
+
+            fmts.warm(formats)  # WeasyPrint import + font config, pandoc reference.docx
         except Exception:  # noqa: BLE001
             pass
 
@@ -311,7 +313,9 @@ def _report(res, i: int, total: int, cb) -> None:
         return
     mark = {"ok": "[green]ok[/green]", "failed": "[red]FAILED[/red]", "skipped": "[cyan]up to date[/cyan]"}
     prefix = f"[dim][{i}/{total}][/dim] " if total else ""
-    console.print(f"{prefix}{res.unit.label}: {mark.get(res.status, res.status)} ({res.seconds:.1f} s)")
+    from rich.markup import escape
+
+    console.print(f"{prefix}{escape(res.unit.label)}: {mark.get(res.status, res.status)} ({res.seconds:.1f} s)")
     if res.status == "failed":
         err_console.print(f"[red]error[/red] {res.message}", soft_wrap=True, markup=False)
 

@@ -142,6 +142,42 @@ def index():
 
 
 @app.command()
+def render(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
+           period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
+           variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug (or 'all')."),
+           to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx.")):
+    """Render HTML/PDF/DOCX from the executed notebook in output/ (nothing is executed)."""
+    from . import params, reports
+    from .rerender import render_unit
+
+    msg = params.check_period(period)
+    if msg:
+        _fail(f"--period: {msg}")
+    fmts = _formats(to)
+    try:
+        spec = reports.get(report)
+        units = params.units_for(spec, period, variant)
+    except EsepError as exc:
+        _fail(str(exc))
+    failed = 0
+    for unit in units:
+        try:
+            res = render_unit(spec, unit, fmts)
+        except EsepError as exc:
+            err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=False)
+            failed += 1
+            continue
+        console.print(f"{unit.label}: rendered " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json")
+                      + f" ({res.seconds['all']:.1f} s)", markup=False, soft_wrap=True)
+    if failed < len(units):
+        from .index import write_index
+
+        write_index()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
             period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
             variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug."),

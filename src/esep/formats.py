@@ -74,13 +74,29 @@ def resolve(spec, requested: Iterable[str] | None = None) -> tuple[str, ...]:
 
 def convert(page: str, fmt: str, *, title: str = "", period: str = "") -> bytes:
     """The report page (HTML from :func:`esep.render.render_html`) as ``fmt`` bytes."""
-    if fmt == "pdf":
-        return to_pdf(page)
-    if fmt == "docx":
-        return to_docx(page)
-    if fmt == "html":
-        return page.encode("utf-8")
-    raise EsepError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    makers = {"pdf": to_pdf, "docx": to_docx, "html": lambda p: p.encode("utf-8")}
+    if fmt not in makers:
+        raise EsepError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    try:
+        return makers[fmt](page)
+    except EsepError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a converter failure is reported, not a traceback
+        where = f" ({title}, {period})" if title else ""
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise EsepError(f"{fmt.upper()} conversion failed{where}: {type(exc).__name__}: {first}") from exc
+
+
+def warm(formats: Iterable[str]) -> None:
+    """Pay the one-off costs (imports, font configuration, reference.docx) up front,
+    e.g. in a build worker while its first notebook executes."""
+    if "pdf" in formats:
+        import weasyprint  # noqa: F401
+
+        _font_config()
+        _offline_fetcher()
+    if "docx" in formats:
+        _reference_docx()
 
 
 # --- PDF ------------------------------------------------------------------------
@@ -113,10 +129,11 @@ def _offline_fetcher():
         return fetch
 
 
-# A4 portrait text block is ~172 mm wide, landscape ~255 mm; table text is 8.5 pt
+# A4 portrait text block is ~174 mm wide, landscape ~261 mm; table text is 8.5 pt
 # (1 em ~ 3 mm). A table whose estimated width does not fit the portrait block is put
 # on a landscape page of its own; one that does not fit even there also gets 7 pt text.
-_PORTRAIT_EM, _LANDSCAPE_EM = 57, 85
+# (Estimates are rough, so both limits keep a margin.)
+_PORTRAIT_EM, _LANDSCAPE_EM = 55, 80
 
 
 def _cell_em(cell) -> float:
@@ -124,13 +141,13 @@ def _cell_em(cell) -> float:
     if not text:
         return 1.0
     longest = max(len(w) for w in text.split())
+    if cell.name == "th":
+        return longest * 0.72 + 1.0             # bold headers wrap between words
     if "num" in (cell.get("class") or []):
         chars = len(text)                       # numbers never wrap
-    elif cell.name == "th":
-        chars = longest                         # headers wrap between words
     else:
         chars = max(longest, min(len(text), 22))  # text wraps at ~22 characters
-    return chars * 0.55 + 0.9  # average DejaVu Sans glyph ~0.55 em, plus cell padding
+    return chars * 0.62 + 1.0  # average DejaVu Sans glyph ~0.6 em, plus cell padding
 
 
 def table_width_em(table) -> float:
@@ -175,10 +192,16 @@ def pdf_html(page: str) -> str:
         block["class"] = list(block.get("class") or []) + ["esep-landscape"] + (
             ["esep-tight"] if em > _LANDSCAPE_EM else [])
         cell = block.find_parent("div", class_="cell")
-        if cell is not None and cell.find("div", class_="output_area") is block:
+        if cell is None:
+            continue
+        areas = cell.find_all("div", class_="output_area")
+        if areas and areas[0] is block:
             prev = cell.find_previous_sibling("div")
             if _heading_only(prev):
                 prev["class"] = list(prev.get("class") or []) + ["esep-landscape"]
+        if areas and areas[-1] is block:
+            # WeasyPrint would otherwise go on filling the landscape page with what follows
+            cell["class"] = list(cell.get("class") or []) + ["esep-break-after"]
     return str(soup)
 
 

@@ -69,9 +69,32 @@ def fingerprint(hashes: dict[str, str]) -> str:
     return h.hexdigest()
 
 
+def data_fingerprint(hashes: dict[str, str]) -> str:
+    """The fingerprint shown in every page's footer: over the raw input files only (the
+    processed parquet is derived from them), so footer and manifest always agree."""
+    raw = rel(config.RAW_DIR).rstrip("/") + "/"
+    return fingerprint({k: v for k, v in hashes.items() if k.startswith(raw)} or hashes)
+
+
+@lru_cache(maxsize=1)
+def code_hashes() -> dict[str, str]:
+    """Digests of the code that computed the numbers: ``src/helpers`` (imported by the
+    notebooks) and ``src/esep`` with its templates (rendering). Per process."""
+    import esep
+    import helpers
+
+    out = {}
+    for name, pkg in (("helpers", helpers), ("esep", esep)):
+        root = Path(pkg.__file__).parent
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".css"))
+        out[name] = fingerprint({p.relative_to(root).as_posix(): sha256_file(p) for p in files})
+    return out
+
+
 def build_manifest(*, unit, spec, params_file: Path | None, inputs: list[Path], started: str,
                    finished: str, outputs: list[Path], extra: dict | None = None) -> dict:
     ins = input_hashes(inputs)
+    spec_path = getattr(spec, "spec_path", None)
     doc = {
         "report": unit.report,
         "title": spec.title,
@@ -80,8 +103,10 @@ def build_manifest(*, unit, spec, params_file: Path | None, inputs: list[Path], 
         "parameters": unit.params,
         "template": {rel(spec.notebook): sha256_file(spec.notebook)},
         "params_file": {rel(params_file): sha256_file(params_file)} if params_file and Path(params_file).is_file() else {},
+        "spec": {rel(spec_path): sha256_file(spec_path)} if spec_path and Path(spec_path).is_file() else {},
         "inputs": ins,
-        "data_fingerprint": fingerprint(ins)[:12],
+        "data_fingerprint": data_fingerprint(ins)[:12],
+        "code": code_hashes(),
         "versions": package_versions(),
         "git": git_state(),
         "started": started,

@@ -3,8 +3,7 @@
 HTML: nbconvert's ``basic`` template (cells only, inputs excluded) wrapped in esep's own
 page (``templates/page.html.j2`` + ``report.css``): title block, table of contents,
 footer with the data fingerprint. No external URL of any kind (no MathJax/require.js).
-Other formats (PDF, DOCX) are produced from that HTML by :mod:`esep.publish_formats`
-when available.
+Other formats (PDF, DOCX) are produced from that HTML by :mod:`esep.formats`.
 """
 from __future__ import annotations
 
@@ -121,7 +120,7 @@ def render_html(nb, *, title: str, period: str, place: str | None = None,
                 fingerprint: str = "", built: datetime | None = None) -> str:
     rnb = reader_notebook(nb)
     body, _ = _exporter().from_notebook_node(rnb)
-    body = _demote_h1(body)
+    body = _demote_h1(body).replace('alt="No description has been provided for this image"', 'alt="Сурет"')
     built = built or datetime.now()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return _page_template().render(

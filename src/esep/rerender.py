@@ -1,0 +1,63 @@
+"""``esep render``: reader formats from the executed notebook already in ``output/``.
+
+Nothing is executed: the executed notebook is the audit record, and HTML/PDF/DOCX are
+made from it exactly as :func:`esep.run.run_unit` makes them (same page, same build
+date and data fingerprint, taken from the notebook's ``esep`` metadata). Use it to add
+a format (``--to docx``) or to re-typeset after a template/CSS change. The new files and
+the updated manifest are written together, atomically, like a run's outputs.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import EsepError
+
+
+@dataclass
+class Rendered:
+    unit: object
+    outputs: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def render_unit(spec, unit, formats=("html",)) -> Rendered:
+    """Render ``formats`` of ``unit`` from ``output/.../<name>.ipynb``; update its manifest."""
+    import time
+
+    import nbformat
+
+    from . import manifest, run
+
+    paths = run.output_paths(unit, formats)
+    nb_path = paths["ipynb"]
+    if not nb_path.exists():
+        only = f" --only {unit.variant}" if unit.variant else ""
+        raise EsepError(f"{unit.label}: no executed notebook at {manifest.rel(nb_path)}; "
+                        f"run `esep run {unit.report} --period {unit.period}{only}` first")
+    nb = nbformat.read(str(nb_path), as_version=4)
+    meta = nb.metadata.get("esep", {})
+    try:
+        built = datetime.fromisoformat(meta["built"])
+    except (KeyError, TypeError, ValueError):
+        built = datetime.fromtimestamp(nb_path.stat().st_mtime)
+    t0 = time.perf_counter()
+    rendered = run.render_outputs(spec, unit, nb, formats, meta.get("data_fingerprint", ""), built)
+    res = Rendered(unit, seconds={"all": time.perf_counter() - t0})
+
+    doc: dict = {}
+    if paths["manifest"].exists():
+        try:
+            doc = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+        except ValueError:
+            doc = {}
+    staged: dict[Path, str | bytes] = {paths[f]: content for f, content in rendered.items()}
+    doc["outputs"] = list(dict.fromkeys((doc.get("outputs") or []) + [manifest.rel(p) for p in staged]))
+    doc["rendered"] = {"at": run.now_iso(), "formats": list(rendered),
+                       "versions": manifest.package_versions()}
+    staged[paths["manifest"]] = manifest.dumps(doc)
+    run._commit(staged)
+    res.outputs = list(staged)
+    return res
