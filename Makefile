@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv/ and install esep with all dependencies and the Jupyter kernel
+	@# jsonschema without rfc3987-syntax's 1.5 s start-up cost in every process (src/esep/lazy_imports.py)
+	@$(BIN)/python -c 'import esep.lazy_imports as m; m.main(["--install"])' >/dev/null
 
 report: install ## Set everything up and build every report from data/raw (HTML + PDF)
 	$(BIN)/esep build

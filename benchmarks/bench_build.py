@@ -121,6 +121,28 @@ def make_scratch(base: Path) -> Path:
     return root
 
 
+def sample_params(root: Path, n: int) -> None:
+    """Limit every expanded params file of the scratch copy to its first ``n`` units
+    (e.g. ``region: ["all", "*"]`` -> ``["all", "<first>", "<second>"]`` for n=3)."""
+    import yaml
+
+    sys.path.insert(0, str(root / "src"))
+    os.environ["ESEP_ROOT"] = str(root)
+    from esep import params, reports
+
+    for spec in reports.all_reports().values():
+        if not spec.expand:
+            continue
+        for period in spec.periods():
+            path = spec.params_dir / f"{period}.yaml"
+            units = params.units_for(spec, period)
+            if len(units) <= n:
+                continue
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data[spec.expand.param] = [u.params[spec.expand.param] for u in units[:n]]
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
 def list_units(env: dict, report: str | None) -> list[dict]:
     code = r"""
 import json, sys
@@ -159,6 +181,8 @@ def main() -> int:
     ap.add_argument("--report", help="only this report type (default: every shipped report)")
     ap.add_argument("--jobs", type=int, default=None, help="esep build --jobs (default: CPU cores)")
     ap.add_argument("--to", default=None, help="formats (default: html,pdf if PDF works, else html)")
+    ap.add_argument("--sample", type=int, default=None, metavar="N",
+                    help="at most N units per params file (regions/districts), for a quicker run")
     ap.add_argument("--plain-lazy", action="store_true",
                     help="also time the plain loop with esep's import fix active")
     ap.add_argument("--keep", action="store_true", help="keep the scratch project")
@@ -177,6 +201,8 @@ def main() -> int:
     env.pop("ESEP_EAGER_IMPORTS", None)
     ok = True
     try:
+        if args.sample:
+            sample_params(root, args.sample)
         units = list_units(env, args.report)
         if not units:
             raise SystemExit("no units to build (no params files?)")

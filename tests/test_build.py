@@ -123,3 +123,27 @@ def test_two_builds_at_once_share_the_work(mini_project):
         page = (mini_project / f"output/2023-2024-S2/toy/{v}.html").read_text(encoding="utf-8")
         assert page.rstrip().endswith("</html>")
     assert not list((mini_project / "output/2023-2024-S2").rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("value", [23845, 80.5, True, [1, 2], {"a": 1}, "Ақжайық", "2024"])
+def test_glue_emits_what_scrapbook_glue_emits(monkeypatch, value):
+    """helpers.report.glue writes scrapbook's display format without importing scrapbook."""
+    import json as _json
+
+    import IPython.display
+    import scrapbook as sb
+
+    from helpers import report
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda *a, **kw: shown.append((a, kw)))
+    enc = "text" if isinstance(value, str) else "json"
+    sb.glue("x_name", value, encoder=enc)
+    report.glue("x_name", value)
+    if isinstance(value, str):  # the JSON-document form used for text by helpers.oblast.glue
+        sb.glue("x_name", _json.dumps(value, ensure_ascii=False), encoder="json")
+        report.emit_scrap("x_name", _json.dumps(value, ensure_ascii=False), "json")
+    assert len(shown) in (2, 4)
+    for i in range(0, len(shown), 2):
+        assert shown[i] == shown[i + 1]

@@ -297,3 +297,27 @@ def test_recorded_edits_in_the_repository_parse_and_match_template_cells():
         ids = {narrative.cell_id(c) for c in nb.cells if narrative.is_narrative(c)}
         for e in rec.entries.values():
             assert e.added or e.id in ids, f"{path}: cell {e.id} is not a narrative cell of {report}"
+
+
+def test_record_path_per_variant_matches_the_build_cache(mini_project):
+    from esep import cache
+
+    whole = params.RunUnit("toy", PERIOD, {}, None)
+    region = params.RunUnit("toy", PERIOD, {}, "almaty")
+    assert edits.record_path(whole) == mini_project / "narrative/toy/2023-2024-S2.md"
+    assert edits.record_path(region) == mini_project / "narrative/toy/2023-2024-S2/almaty.md"
+    assert [edits.record_path(u) for u in (whole, region)] == [cache.narrative_paths(u)[0] for u in (whole, region)]
+
+
+def test_warnings_keep_square_brackets_of_variant_labels(capsys):
+    edits._warn("toy 2023-2024-S2 [almaty]: cell x")
+    assert "[almaty]" in capsys.readouterr().err
+
+
+def test_cells_of_skipped_sections_are_not_checked():
+    scraps = {"sections_skipped": ["languages"]}
+    cell = nbformat.v4.new_markdown_cell("{{ pupils_kaz }} оқушы, 12 345", metadata={
+        "tags": ["narrative"], "esep": {"section": "languages"}})
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert narrative.placeholder_errors(nb, scraps) == [] and narrative.stale_numbers(nb, scraps) == []
+    assert narrative.placeholder_errors(nb, {}) != []

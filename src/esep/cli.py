@@ -184,6 +184,8 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
             to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx."),
             strict: bool = typer.Option(False, "--strict", help="Fail if the prose has numbers matching no figure.")):
     """Record the narrative edits made in the executed notebook and render it (no code is run)."""
+    from rich.markup import escape
+
     from . import edits
 
     fmts = _formats(to)
@@ -196,7 +198,7 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
         try:
             res = edits.publish(spec, unit, fmts, strict=strict)
         except EsepError as exc:
-            err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=True)
+            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             failed += 1
             continue
         for line in res.recorded:
@@ -204,7 +206,7 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
         for line in res.resolved:
             console.print(f"{unit.label}: conflict confirmed: {line}", markup=False)
         for line in res.stale:
-            err.print(f"[yellow]warning:[/yellow] {unit.label}: stale number? {line}", soft_wrap=True)
+            err.print(f"[yellow]warning:[/yellow] {escape(unit.label)}: stale number? {escape(line)}", soft_wrap=True)
         console.print(f"{unit.label}: published " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json"),
                       markup=False, soft_wrap=True)
     if failed < len(units):
@@ -221,6 +223,8 @@ def check_narrative(report: str = typer.Argument(..., help="Report type, e.g. ci
                     variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug."),
                     strict: bool = typer.Option(False, "--strict", help="Exit 1 on stale numbers too.")):
     """List unknown placeholders and hand-typed numbers that match no current figure."""
+    from rich.markup import escape
+
     from . import edits
 
     bad = 0
@@ -229,11 +233,13 @@ def check_narrative(report: str = typer.Argument(..., help="Report type, e.g. ci
         for unit in units:
             errors, stale = edits.check(unit)
             for line in errors:
-                err.print(f"[red]error:[/red] {unit.label}: {line}", soft_wrap=True, markup=False)
+                err.print(f"[red]error:[/red] {escape(unit.label)}: {escape(line)}", soft_wrap=True)
             for line in stale:
-                err.print(f"[yellow]warning:[/yellow] {unit.label}: stale number? {line}", soft_wrap=True)
+                err.print(f"[yellow]warning:[/yellow] {escape(unit.label)}: stale number? {escape(line)}",
+                          soft_wrap=True)
             if not errors and not stale:
-                console.print(f"{unit.label}: narrative ok (every number is a placeholder or matches a figure)")
+                console.print(f"{unit.label}: narrative ok (every number is a placeholder or matches a figure)",
+                              markup=False)
             bad += len(errors) + (len(stale) if strict else 0)
     except EsepError as exc:
         _fail(str(exc))

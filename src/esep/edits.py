@@ -404,7 +404,9 @@ def record_from_notebook(unit, nb, rec: Record, *, confirm: bool) -> Sync:
 def _warn(msg: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {msg}", soft_wrap=True, markup=True)
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False).print(f"[yellow]warning:[/yellow] {escape(msg)}", soft_wrap=True)
 
 
 def _note(msg: str) -> None:
@@ -518,41 +520,30 @@ def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
         raise NarrativeError(f"{unit.label}: not published (--strict) — numbers that match no current "
                              f"figure:\n  " + "\n  ".join(stale))
 
-    meta = nb.metadata.get("esep", {})
-    fp = meta.get("data_fingerprint", "")
-    try:
-        built = datetime.fromisoformat(meta["built"])
-    except (KeyError, TypeError, ValueError):
-        built = datetime.now()
-    rendered = run.render_outputs(spec, unit, nb, formats, fp, built)
-
-    doc = {}
+    doc: dict = {}
     if paths["manifest"].exists():
         try:
             doc = json.loads(paths["manifest"].read_text(encoding="utf-8"))
         except ValueError:
             doc = {}
-    staged: dict[Path, str | bytes] = {nb_path: nbformat.writes(nb)}
-    for f, content in rendered.items():
-        staged[paths[f]] = content
-    outputs = list(dict.fromkeys((doc.get("outputs") or []) + [_rel(p) for p in staged]))
-    rec_exists = bool(rec.entries)
     tracked_ids = set(nb.metadata[META]["narrative"])
     doc["narrative"] = {
-        "record": _rel(rec.path) if rec_exists else None,
-        "record_sha256": hashlib.sha256(rec.dumps().encode("utf-8")).hexdigest() if rec_exists else None,
+        "record": _rel(rec.path) if rec.entries else None,
+        "record_sha256": hashlib.sha256(rec.dumps().encode("utf-8")).hexdigest() if rec.entries else None,
         "edited_cells": list(rec.entries),
         "conflicts": [f"cell {cid}: recorded edit has no narrative cell in the template any more"
                       for cid, e in rec.entries.items() if not e.added and cid not in tracked_ids],
         "stale_numbers": stale,
     }
     doc["published"] = run.now_iso()
-    doc["outputs"] = outputs
     from . import manifest
+    from .rerender import render_unit
 
-    staged[paths["manifest"]] = manifest.dumps(doc)
-    run._commit(staged)
-    res.outputs = list(staged)
+    # the notebook (its edit-tracking metadata now matches the record) and the manifest's
+    # narrative part first, then every format from the notebook exactly as `esep render` does
+    run._commit({nb_path: nbformat.writes(nb), paths["manifest"]: manifest.dumps(doc)})
+    rendered = render_unit(spec, unit, formats)
+    res.outputs = [nb_path] + list(rendered.outputs)
     return res
 
 

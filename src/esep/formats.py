@@ -164,6 +164,17 @@ def table_width_em(table) -> float:
     return sum(widths.values())
 
 
+_NUMBER = re.compile(r"[-+−–]?\s?[\d\s.,]*\d[\d\s.,]*\s?%?|[-–—]|")
+
+
+def _fix_number_cells(soup) -> None:
+    """``td.num`` is right-aligned and never wraps; a cell so marked that holds text (a
+    formatted text column) would run off the page, so it becomes a text cell."""
+    for td in soup.select("td.num"):
+        if not _NUMBER.fullmatch(" ".join(td.get_text(" ").split())):
+            td["class"] = [c for c in td["class"] if c != "num"] + ["text"]
+
+
 def _heading_only(el) -> bool:
     return (el is not None and el.find(["h1", "h2", "h3", "h4"]) is not None
             and el.find(["p", "table", "img", "ul", "ol"]) is None)
@@ -184,6 +195,7 @@ def pdf_html(page: str) -> str:
     for a in soup.select('a[href^="#"]'):
         if "%" in a["href"]:
             a["href"] = unquote(a["href"])
+    _fix_number_cells(soup)
     for table in soup.select("main table"):
         em = table_width_em(table)
         if em <= _PORTRAIT_EM:
@@ -234,9 +246,16 @@ def docx_html(page: str) -> str:
                 "a.anchor-link"):
         for el in soup.select(sel):
             el.decompose()
+    _fix_number_cells(soup)
     for td in soup.select("td.num, td.gt_right"):
         td["style"] = "text-align: right"
         td["align"] = "right"
+    for td in soup.select("tr.total td, tr.esep-total td"):   # pandoc drops classes: bold by hand
+        if td.get_text(strip=True):
+            strong = soup.new_tag("strong")
+            for child in list(td.children):
+                strong.append(child.extract())
+            td.append(strong)
     for th in soup.select("thead th"):
         th["style"] = "text-align: center"
     # nbconvert wraps every output in 3-5 divs; pandoc keeps divs as-is, so unwrap

@@ -230,14 +230,31 @@ def _tracked_ids(nb) -> set:
     return set(meta.get("narrative", {})) if isinstance(meta, dict) else set()
 
 
+def skipped_sections(scraps: dict) -> list[str]:
+    """Sections the notebook skipped for lack of data (glued ``sections_skipped``); their
+    markdown cells (``metadata.esep.section``) are not rendered, so not checked either."""
+    skipped = scraps.get("sections_skipped") or []
+    if isinstance(skipped, str):
+        skipped = [s.strip() for s in skipped.split(",") if s.strip()]
+    return list(skipped) if isinstance(skipped, (list, tuple)) else []
+
+
+def in_skipped_section(cell, skipped) -> bool:
+    meta = cell.get("metadata", {}).get("esep", {})
+    return bool(skipped) and isinstance(meta, dict) and meta.get("section") in skipped
+
+
 def stale_numbers(nb, scraps: dict | None = None) -> list[tuple[str, Literal]]:
     """(cell label, literal) for every hand-typed number that matches no current figure."""
     from .scraps import read_scraps
 
     scraps = read_scraps(nb) if scraps is None else scraps
     values = figure_values(scraps)
+    skipped = skipped_sections(scraps)
     found = []
     for idx, cell in narrative_cells(nb):
+        if in_skipped_section(cell, skipped):
+            continue
         for lit in literal_numbers(cell.source):
             if not matches_figure(lit, values):
                 found.append((cell_label(idx, cell, with_id=True), lit))
@@ -249,9 +266,10 @@ def placeholder_errors(nb, scraps: dict | None = None) -> list[str]:
     from .scraps import read_scraps
 
     scraps = read_scraps(nb) if scraps is None else scraps
+    skipped = skipped_sections(scraps)
     errors = []
     for idx, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown":
+        if cell.cell_type != "markdown" or in_skipped_section(cell, skipped):
             continue
         bad = unknown_placeholders(cell.source, scraps)
         if bad:

@@ -197,11 +197,9 @@ def glue(name: str, value: Any) -> Any:
     if isinstance(v, str):
         import json
 
-        import scrapbook as sb
-
         if not name.isidentifier() or name != name.lower():
             raise ValueError(f"glue name must be snake_case: {name!r}")
-        sb.glue(name, json.dumps(v, ensure_ascii=False), encoder="json")
+        report.emit_scrap(name, json.dumps(v, ensure_ascii=False), "json")  # = scrapbook.glue
         return v
     return report.glue(name, v)
 

@@ -44,8 +44,6 @@ def glue(name: str, value: Any) -> None:
     A missing value (None, NaN, NA) is stored as ``"-"`` (scrapbook refuses null) and
     text is stored unchanged. Returns None on purpose: a ``glue(...)`` on the last line of a cell must not print
     its value into the report."""
-    import scrapbook as sb
-
     if not name.isidentifier() or name != name.lower():
         raise ValueError(f"glue name must be snake_case: {name!r}")
     v = plain(value)
@@ -53,7 +51,29 @@ def glue(name: str, value: Any) -> None:
         from .fmt import DASH
         v = DASH
     # scrapbook's json encoder would json.loads() a str; text keeps it as is
-    sb.glue(name, v, encoder="text" if isinstance(v, str) else "json")
+    emit_scrap(name, v, "text" if isinstance(v, str) else "json")
+
+
+SCRAP_MIME = "application/scrapbook.scrap.{encoder}+json"
+
+
+def emit_scrap(name: str, data: Any, encoder: str) -> None:
+    """Display exactly what ``scrapbook.glue(name, data, encoder=encoder)`` displays (same
+    MIME type, payload and metadata: scrapbook and :mod:`esep.scraps` read it back), without
+    importing scrapbook in the kernel (~0.5 s of CPU per notebook, see docs/performance.md)."""
+    import json
+
+    from IPython.display import display
+
+    if encoder == "json" and isinstance(data, str):
+        data = json.loads(data)          # as scrapbook's JsonEncoder.encode
+    elif encoder == "text" and not isinstance(data, str):
+        data = str(data)                 # as scrapbook's TextEncoder.encode
+    if data is None:
+        raise ValueError(f"glue {name!r}: scrapbook cannot store null")
+    payload = {"name": name, "data": data, "encoder": encoder, "version": 1}
+    display({SCRAP_MIME.format(encoder=encoder): payload},
+            metadata={"scrapbook": {"name": name, "data": True, "display": False}}, raw=True)
 
 
 def note(text: str) -> None:
