@@ -317,7 +317,7 @@ def _report(res, i: int, total: int, cb) -> None:
 
     console.print(f"{prefix}{escape(res.unit.label)}: {mark.get(res.status, res.status)} ({res.seconds:.1f} s)")
     if res.status == "failed":
-        err_console.print(f"[red]error[/red] {res.message}", soft_wrap=True, markup=False)
+        err_console.print(f"[red]error[/red] {escape(res.message)}", soft_wrap=True)
 
 
 # --- summary and status --------------------------------------------------------------------

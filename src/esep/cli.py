@@ -20,7 +20,9 @@ err = Console(stderr=True, highlight=False)
 
 
 def _fail(msg: str, code: int = 1):
-    err.print(f"[red]error:[/red] {msg}", soft_wrap=True)
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -43,6 +43,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; index.html is for sharing
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

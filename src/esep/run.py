@@ -178,6 +178,7 @@ def _commit(staged: dict[Path, str | bytes]) -> None:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600: outputs are for sharing (web server, colleagues)
             temps.append((tmp, path))
         for tmp, path in temps:
             os.replace(tmp, path)
