@@ -73,9 +73,12 @@ def sha256_file(path: Path) -> str:
 
 
 def rel(path: Path, base: Path | None = None) -> str:
-    base = base or config.ROOT
+    base_s = str(base or config.ROOT)
+    p = str(path)
+    if p.startswith(base_s + os.sep) and ".." not in p:  # the common case: no resolve() (~5 ms per 100 files)
+        return p[len(base_s) + 1:].replace(os.sep, "/")
     try:
-        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+        return Path(path).resolve().relative_to(Path(base_s).resolve()).as_posix()
     except ValueError:
         return str(path)
 
@@ -135,10 +138,14 @@ def raw_dirs(spec) -> list[Path]:
 
 
 def raw_hashes(spec) -> dict[str, str]:
+    memo = f"__raw__{spec.name}"
+    if memo in _hash_memo:
+        return json.loads(_hash_memo[memo])
     out = {}
     for d in raw_dirs(spec):
         for p in _files_under(d, skip_md=True):
             out[rel(p)] = sha256_file(p)
+    _hash_memo[memo] = json.dumps(out)
     return out
 
 
