@@ -91,3 +91,18 @@ def test_list_shows_reports_and_periods(mini_project):
     res = runner.invoke(app, ["list"])
     assert res.exit_code == 0
     assert "toy" in res.output and "2023-2024-S2" in res.output
+
+
+def test_atomic_writes_keep_normal_permissions_and_leave_no_temp(tmp_path):
+    import os
+    import stat
+
+    from esep.fsutil import atomic_write, commit_files
+
+    target = tmp_path / "a" / "report.html"
+    atomic_write(target, "<p>бір</p>")
+    commit_files({target: "<p>екі</p>", tmp_path / "a" / "report.json": b"{}"})
+    assert target.read_text(encoding="utf-8") == "<p>екі</p>"
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    assert mode & 0o044, f"outputs must be readable by others, got {oct(mode)}"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.html", "report.json"]

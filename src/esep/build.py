@@ -16,7 +16,6 @@ Nothing heavy (pandas, nbformat, papermill) is imported unless something has to 
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Callable, Iterable

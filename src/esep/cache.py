@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.util import find_spec
@@ -272,15 +271,9 @@ def load_record(path: Path) -> dict | None:
 
 
 def _atomic_json(path: Path, doc: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, ensure_ascii=False, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from .fsutil import atomic_write
+
+    atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True))
 
 
 def save(unit, key: Key, outputs: list[Path], seconds: float = 0.0) -> None:

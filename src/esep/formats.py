@@ -214,7 +214,32 @@ def pdf_html(page: str) -> str:
         if areas and areas[-1] is block:
             # WeasyPrint would otherwise go on filling the landscape page with what follows
             cell["class"] = list(cell.get("class") or []) + ["esep-break-after"]
+    _footer_on_last_page(soup)
     return str(soup)
+
+
+def _has_content(el) -> bool:
+    if isinstance(el, str):
+        return bool(el.strip())
+    return bool(el.get_text(strip=True)) or el.find(["img", "table"]) is not None
+
+
+def _footer_on_last_page(soup) -> None:
+    """A report that ends with a landscape table: the footer goes on that page too
+    (with no break after the table), instead of alone on a portrait page of its own."""
+    main, footer = soup.select_one("main"), soup.select_one("footer")
+    wide = main.select(".esep-landscape") if main is not None else []
+    if footer is None or not wide:
+        return
+    el = wide[-1]
+    while el is not main:
+        if any(_has_content(sib) for sib in el.next_siblings):
+            return
+        el = el.parent
+    footer["class"] = list(footer.get("class") or []) + ["esep-landscape"]
+    for cell in main.select(".esep-break-after"):
+        if cell is wide[-1] or wide[-1] in cell.descendants:
+            cell["class"] = [c for c in cell["class"] if c != "esep-break-after"]
 
 
 def to_pdf(page: str) -> bytes:

@@ -24,7 +24,6 @@ import csv
 import io
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,19 +255,7 @@ def merge(spec, period: str) -> dict[str, int]:
         counts[stem] = n
     if not staged:
         raise EsepError(f"{_rel(folder)}/: the templates are still empty; fill them in first")
-    temps = []
-    try:
-        for path, content in staged.items():
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content)
-            temps.append((tmp, path))
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    commit_files(staged)
     done = folder.with_name(f"{period}.merged")
     k = 2
     while done.exists():
@@ -278,12 +265,7 @@ def merge(spec, period: str) -> dict[str, int]:
     return counts
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+from .fsutil import atomic_write as _atomic_write, commit_files  # noqa: E402
 
 
 def _rel(path: Path | None) -> str:

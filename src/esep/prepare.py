@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -114,9 +113,9 @@ def prepare_report(spec: ReportSpec) -> list[Path]:
 
 
 def atomic_write_parquet(df: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".tmp")
-    os.close(fd)
+    from .fsutil import temp_beside
+
+    tmp = temp_beside(out)
     try:
         df.to_parquet(tmp, index=False)
         os.replace(tmp, out)

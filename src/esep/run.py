@@ -10,7 +10,6 @@ Order of work for a unit:
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -171,18 +170,6 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
 
 def _commit(staged: dict[Path, str | bytes]) -> None:
     """Write all files to temp names, then rename them into place one after another."""
-    temps = []
-    try:
-        for path, content in staged.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600: outputs are for sharing (web server, colleagues)
-            temps.append((tmp, path))
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    from .fsutil import commit_files
+
+    commit_files(staged)
