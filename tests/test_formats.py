@@ -168,6 +168,25 @@ def test_wide_table_gets_a_landscape_page():
     assert any(float(p.mediabox.width) > float(p.mediabox.height) for p in pages)
 
 
+def test_report_ending_with_a_wide_table_has_no_footer_only_page():
+    from bs4 import BeautifulSoup
+
+    nb = new_notebook(cells=[new_markdown_cell("## Бөлім"),
+                             new_code_cell("t", outputs=[_html_output(_table_html(n_cols=14))])])
+    page = render.render_html(nb, title=TITLE, period="2019", fingerprint="feedbeef0000")
+    soup = BeautifulSoup(formats.pdf_html(page), "html.parser")
+    assert "esep-landscape" in soup.select_one("footer")["class"]
+    assert not soup.select(".esep-break-after")
+    _, pages = _pdf_text(formats.convert(page, "pdf"))
+    last = re.sub(r"\s+", " ", pages[-1].extract_text())
+    assert "feedbeef0000" in last and len(last.replace("feedbeef0000", "")) > 200, last
+    # a wide table followed by more text: the footer stays portrait
+    nb.cells.append(new_markdown_cell("Қорытынды мәтін."))
+    page = render.render_html(nb, title=TITLE, period="2019")
+    assert "esep-landscape" not in (BeautifulSoup(formats.pdf_html(page), "html.parser")
+                                    .select_one("footer").get("class") or [])
+
+
 def test_narrow_table_stays_portrait(page):
     from bs4 import BeautifulSoup
 

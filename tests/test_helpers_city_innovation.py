@@ -93,3 +93,19 @@ def test_org_growth_and_check_values():
     assert ci.org_growth(po, "ib", "2021-2022", "2022-2023")["change"] is None
     out = ci.check_values("мәтін", [("IB", "өсім, %", 33.3, 50.0), ("GS", "өсім, %", 10.7, 10.714)])
     assert out[["row", "declared", "computed"]].values.tolist() == [["IB", 33.3, 50.0]]
+
+
+def test_notebook_only_keeps_quoted_numbers_and_shares_not_pipeline_totals():
+    slips = pd.DataFrame({
+        "where": ["2-кесте", "3-кесте", ci.QUOTED_WHERE],
+        "row": ["Барлығы (2022-2023-S2)", "Негізгі орта білім беру (1 жоба)", "мемлекеттік ББҰ"],
+        "column": ["ББҰ саны", "үлесі, %", "state_orgs"],
+        "declared": [91, 32.5, 244], "computed": [113, 33.0, 237]})
+    before = slips.copy()
+    out = ci.notebook_only(slips)
+    pd.testing.assert_frame_equal(slips, before)                 # input not mutated
+    assert out["where"].tolist() == ["3-кесте", "Мәтін"]       # the printed total: pipeline's
+    assert out["item"].tolist() == ["Негізгі орта білім беру (1 жоба): үлесі, %", "мемлекеттік ББҰ"]
+    assert out["declared"].tolist() == [32.5, 244] and out["computed"].tolist() == [33.0, 237]
+    assert list(out.columns) == ci.NOTEBOOK_ONLY_COLUMNS
+    assert ci.notebook_only(slips.iloc[0:1]).empty

@@ -75,3 +75,9 @@ def test_declared_vs_computed_lists_only_disagreements():
         ["Барлығы", "leading_schools", 11, 12]]
     assert leading.declared_vs_computed(regions_frame(12), "region",
                                         ["pilot_schools", "leading_schools"], "x").empty
+
+
+def test_sections_skipped_country_vs_region():
+    assert leading.sections_skipped(leading.COUNTRY) == [leading.REGION_SECTION]
+    assert leading.sections_skipped("kostanay") == [leading.COUNTRY_SECTION]
+    assert leading.COUNTRY_SECTION != leading.REGION_SECTION

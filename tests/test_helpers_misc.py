@@ -66,6 +66,63 @@ def test_grouped_bar_and_line():
     df = pd.DataFrame({"k": ["a", "b", "a"], "year": ["y1", "y1", "y2"], "v": [59, 35, 56]})
     fig = charts.bar(df, "k", "v", hue="year")
     assert [t.get_text() for t in fig.axes[0].texts] == ["59", "35", "56", "-"]
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["y1", "y2"]
+    assert fig.axes[0].get_legend() is None                     # legend under the plot,
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["y1", "y2"]   # not on it
     fig = charts.line(df, "year", "v", hue="k", percent=True, decimals=1)
     assert "59,0%" in [t.get_text() for t in fig.axes[0].texts]
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 1
+
+
+def test_horizontal_bar_height_grows_with_categories():
+    small = pd.DataFrame({"d": ["a", "b", "c"], "v": [1, 2, 3]})
+    many = pd.DataFrame({"d": [f"Аудан {i}" for i in range(12)] * 3,
+                         "y": ["2022"] * 12 + ["2023"] * 12 + ["2024"] * 12, "v": range(36)})
+    h_small = charts.bar(small, "d", "v", horizontal=True).get_figheight()
+    h_many = charts.bar(many, "d", "v", hue="y", horizontal=True).get_figheight()
+    regions = pd.DataFrame({"d": [f"Өңір {i}" for i in range(17)], "v": range(17)})
+    h_regions = charts.bar(regions, "d", "v", horizontal=True).get_figheight()
+    assert abs(h_small - charts.HEIGHT) < 1e-6                 # never below the default
+    assert h_small < h_regions < charts.MAX_HEIGHT              # grows with the categories
+    assert abs(h_many - charts.MAX_HEIGHT) < 1e-9               # up to what a PDF page shows
+    # each bar is thick enough for its 8 pt value label
+    assert h_regions / charts.CM >= 17 * charts.BAR_CM / 0.8
+    assert charts.bar(many, "d", "v", hue="y", horizontal=True, size=(5, 4)).get_figheight() == 4
+
+
+def test_vertical_bar_labels_wrap_to_slot_or_rotate():
+    few = pd.DataFrame({"k": ["Халықаралық жобаларды жүзеге асыратын барлық ББҰ", "ОББҰ", "ТжКББҰ"],
+                        "v": [1, 2, 3]})
+    fig = charts.bar(few, "k", "v", wrap=40)
+    first = fig.axes[0].get_xticklabels()[0]
+    assert first.get_rotation() == 0 and max(len(s) for s in first.get_text().split("\n")) <= 40
+    crowded = pd.DataFrame({"k": ["Шыңғырлау", "Бөкейорда", "Жаңақала", "Казталов", "Қаратөбе",
+                                  "Тасқала", "Бәйтерек", "Ақжайық", "Жәнібек", "Теректі",
+                                  "Сырым", "Бөрлі", "Шыңғырлау2", "Бөкейорда2"], "v": range(14)})
+    assert charts.bar(crowded, "k", "v").axes[0].get_xticklabels()[0].get_rotation() > 0
+
+
+def test_line_labels_never_overlap():
+    # three points at one x, two of them 4 pt apart: labels are >= one step apart
+    offs = charts.label_offsets([100.0, 60.0, 56.0])
+    centres = sorted((y + o for y, o in zip([100.0, 60.0, 56.0], offs)), reverse=True)
+    assert all(a - b >= charts.LABEL_STEP_PT - 1e-9 for a, b in zip(centres, centres[1:]))
+    assert offs[0] > 0 and offs[1] > 0 and offs[2] < 0      # the crowded one goes below
+    # a label never sits on another line's marker (two points 10 pt apart)
+    ys = [371.0, 361.0]
+    centres = [y + o for y, o in zip(ys, charts.label_offsets(ys))]
+    assert abs(centres[0] - ys[1]) >= charts.LABEL_CLEAR_PT
+    assert abs(centres[1] - ys[0]) >= charts.LABEL_CLEAR_PT
+    assert centres[1] < ys[1]
+    assert charts.label_offsets([10.0, 80.0, 40.0]) == [charts.LABEL_GAP_PT] * 3
+
+
+def test_bar_highlight_marks_one_category():
+    df = pd.DataFrame({"region": ["Түркістан обл.", "Қостанай обл.", "Шымкент қ."], "n": [118, 66, 17]})
+    fig = charts.bar(df, "region", "n", horizontal=True, highlight=["Қостанай обл."])
+    ax = fig.axes[0]
+    colors = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colors == [charts.PALETTE[0], charts.ACCENT, charts.PALETTE[0]]
+    weights = [t.get_fontweight() for t in ax.get_yticklabels()]
+    assert weights[1] == "bold" and weights[0] != "bold"
+    plain = charts.bar(df, "region", "n", horizontal=True).axes[0]
+    assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in plain.patches} == {charts.PALETTE[0]}

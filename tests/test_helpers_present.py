@@ -68,3 +68,34 @@ def test_nullable_dtypes_and_blank_total_cells():
     h = present.table(df, "x").html
     assert h.count('<td class="num">-</td>') == 1          # missing part cell
     assert '<tr class="total"><td class="text">Барлығы</td><td class="num">1</td></tr>' in h
+
+
+def test_only_numeric_columns_get_num_class():
+    # a formatted text column (long Kazakh list, "text"/"auto" spec) must wrap and
+    # align left; only columns whose values are numbers are right-aligned, unwrapped
+    df = pd.DataFrame({
+        "members": ["№№ 3, 4, 5, 6, 10, 17, 26, 37 мектептер; политехникалық колледж",
+                    "№ 67 мектеп", np.nan],
+        "code": [1, 2, 3],
+        "declared": ["Ақжайық, Бөрлі", 12, 7.5],          # mixed: text wins
+        "computed": [11, np.nan, 7.25],                    # object of numbers: numeric
+        "orgs": [31, 1, 4],
+    }).astype({"computed": object})
+    h = present.table(df, "x", formats={"members": "text", "code": "text", "declared": "auto",
+                                        "computed": "auto", "orgs": "num"}, total_label=None).html
+    rows = re.findall(r"<tr>(.*?)</tr>", re.search("<tbody>(.*)</tbody>", h).group(1))
+    assert len(rows) == 3
+    classes = [re.findall(r'<td class="(\w+)">', r) for r in rows]
+    assert classes == [["text", "text", "text", "num", "num"]] * 3
+    assert '<td class="text">№№ 3, 4, 5, 6, 10, 17, 26, 37 мектептер; политехникалық колледж</td>' in h
+    assert '<td class="text">-</td>' in h                  # missing text cell
+    assert '<td class="num">7,3</td>' in h and '<td class="text">12</td>' in h
+
+
+def test_is_numeric_column_rules():
+    assert present.is_numeric_column(pd.Series([1, 2, None]))
+    assert not present.is_numeric_column(pd.Series([1, 2, 3]), "text")
+    assert not present.is_numeric_column(pd.Series(["a", "b", None]), "num")
+    assert present.is_numeric_column(pd.Series([None, None, None], dtype=object), ("num", 1))
+    assert not present.is_numeric_column(pd.Series([None, None, None], dtype=object))
+    assert not present.is_numeric_column(pd.Series([True, False, True]))

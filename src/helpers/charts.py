@@ -22,6 +22,7 @@ WIDTH = 16 * CM
 HEIGHT = 9 * CM
 PALETTE = ["#2f6690", "#d9822b", "#3a7d44", "#9b4f96", "#c0392b", "#7f8c8d", "#16a085"]
 FONT = "DejaVu Sans"
+ACCENT = PALETTE[1]     # a highlighted bar (the report's own region among all regions)
 
 
 def setup() -> None:
@@ -59,20 +60,77 @@ def _order(values: pd.Series) -> list:
     return list(dict.fromkeys(values.tolist()))
 
 
+# Layout constants (cm), measured on the rendered PDF: an 8 pt value label needs a bar
+# ~0.36 cm thick; a line of 8.5 pt tick text is ~0.42 cm high; DejaVu Sans at 8.5 pt
+# sets ~5.5 characters per cm.
+BAR_CM = 0.36
+LINE_CM = 0.42
+CHARS_PER_CM = 5.5
+MAX_HEIGHT = 17 * CM     # the PDF shows a figure at most 170 mm high (report.css)
+VALUE_PT = 8
+
+
+def horizontal_height(n_cats: int, n_groups: int = 1, label_lines: int = 1,
+                      legend: bool = False, title_lines: int = 1) -> float:
+    """Figure height (inches) for a horizontal bar chart: every category gets room for
+    its bars (each thick enough for its value label) and its wrapped name, plus the
+    title, the value axis and the legend. At least :data:`HEIGHT`, at most
+    :data:`MAX_HEIGHT`."""
+    per_cat = max(n_groups * BAR_CM / 0.8, label_lines * LINE_CM + 0.25)
+    other = 0.5 * title_lines + 1.6 + (1.3 if legend else 0)
+    return min(max(n_cats * per_cat + other, HEIGHT / CM), MAX_HEIGHT / CM) * CM
+
+
+def _tick_wrap(cats: list, wrap: int, width_in: float) -> tuple[int, bool]:
+    """(wrap width, rotate?) for the category labels under vertical bars: labels are
+    wrapped to the width of one category slot; when a single word is wider than the
+    slot, labels are rotated instead of overlapping their neighbours."""
+    slot_chars = int((width_in / CM - 2.0) / max(len(cats), 1) * CHARS_PER_CM)
+    longest_word = max((len(w) for c in cats for w in str(c).split()), default=0)
+    if longest_word > slot_chars:
+        return wrap, True
+    return max(min(wrap, slot_chars), longest_word), False
+
+
+def _legend_below(fig: plt.Figure, ax: plt.Axes, title: str | None, n: int) -> None:
+    """Legend under the plot (outside the axes, so it never covers bars, points or
+    tick labels); the constrained layout makes room for it."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, title=title, frameon=False, ncols=min(n, 4),
+               loc="outside lower center")
+
+
 def bar(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
         title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
         decimals: int = 0, percent: bool = False, horizontal: bool = False,
         wrap: int = 16, legend_title: str | None = None,
-        size: tuple[float, float] | None = None) -> plt.Figure:
+        size: tuple[float, float] | None = None,
+        highlight: Sequence[Any] | None = None) -> plt.Figure:
     """Bar chart (grouped by ``hue`` when given) with value labels on every bar.
 
     Category order is the order of first appearance in ``df``; missing values are
-    drawn as 0-height bars labelled ``-``.
+    drawn as 0-height bars labelled ``-``. Without ``size``, a horizontal chart's height
+    grows with the number of categories and bars (:func:`horizontal_height`); vertical
+    category labels are wrapped to their slot (rotated if a word does not fit). The
+    legend sits under the plot. ``highlight``: categories whose name is shown bold and,
+    without ``hue``, whose bar is drawn in the accent colour (one region among all).
     """
     cats = _order(df[x])
     groups = _order(df[hue]) if hue else [None]
-    fig, ax = plt.subplots(figsize=size or (WIDTH, HEIGHT))
     n = len(groups)
+    title_text = _wrap(title, 75) if title else None
+    names = [_wrap(c, wrap) for c in cats]
+    rotate = False
+    if horizontal:
+        lines = max((nm.count("\n") + 1 for nm in names), default=1)
+        size = size or (WIDTH, horizontal_height(len(cats), n, lines, legend=bool(hue),
+                                                 title_lines=title_text.count("\n") + 1 if title_text else 0))
+    else:
+        size = size or (WIDTH, HEIGHT)
+        w, rotate = _tick_wrap(cats, wrap, size[0])
+        names = [_wrap(c, w) for c in cats]
+    marked = set(highlight or [])
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     width = 0.8 / n
     label = _labeller(decimals, percent)
     for gi, g in enumerate(groups):
@@ -82,42 +140,81 @@ def bar(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
         pos = [i - 0.4 + width * (gi + 0.5) for i in range(len(cats))]
         heights = [0 if fmt.is_missing(v) else v for v in vals]
         color = PALETTE[gi % len(PALETTE)]
+        if g is None and marked:
+            color = [ACCENT if c in marked else PALETTE[0] for c in cats]
         bars = (ax.barh(pos, heights, height=width * 0.92, color=color, label=g)
                 if horizontal else
                 ax.bar(pos, heights, width=width * 0.92, color=color, label=g))
-        ax.bar_label(bars, labels=[label(v) for v in vals], padding=2, fontsize=8)
+        ax.bar_label(bars, labels=[label(v) for v in vals], padding=2, fontsize=VALUE_PT)
     ticks = list(range(len(cats)))
-    names = [_wrap(c, wrap) for c in cats]
     if horizontal:
         ax.set_yticks(ticks, names)
-        ax.invert_yaxis()
+        ax.set_ylim(len(cats) - 0.5, -0.5)          # first category on top
         ax.grid(axis="y", visible=False)
         ax.margins(x=0.12)
     else:
-        ax.set_xticks(ticks, names)
+        ax.set_xticks(ticks, names, rotation=35 if rotate else 0,
+                      ha="right" if rotate else "center", rotation_mode="anchor")
+        ax.set_xlim(-0.5, len(cats) - 0.5)
         ax.grid(axis="x", visible=False)
         ax.margins(y=0.12)
+    for tick, c in zip(ax.get_yticklabels() if horizontal else ax.get_xticklabels(), cats):
+        if c in marked:
+            tick.set_fontweight("bold")
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
-    if title:
-        ax.set_title(_wrap(title, 75))
+    if title_text:
+        ax.set_title(title_text)
     if hue:
-        ax.legend(title=legend_title, frameon=False, ncols=min(n, 4), loc="upper center",
-                  bbox_to_anchor=(0.5, -0.22 if not horizontal else -0.12))
-    fig.tight_layout()
+        _legend_below(fig, ax, legend_title, n)
     plt.close(fig)
     return fig
+
+
+LABEL_GAP_PT = 8        # from a point to the centre of its value label
+LABEL_STEP_PT = 10      # between the centres of two value labels at the same x
+LABEL_CLEAR_PT = 8      # from a label's centre to any other point's marker
+
+
+def label_offsets(ys_pt: Sequence[float]) -> list[float]:
+    """Vertical offsets (points, label centre minus point) for the value labels of the
+    points sharing one x, given the points' heights on the page (points).
+
+    From the highest point down, each label goes above its point, else below it, taking
+    the first place that keeps clear of the labels already placed and of the other
+    points' markers; when neither is free it stacks under the previous label. Pure, so
+    it is tested without drawing."""
+    order = sorted(range(len(ys_pt)), key=lambda i: -ys_pt[i])
+    offsets = [0.0] * len(ys_pt)
+    prev = float("inf")
+    for i in order:
+        y = ys_pt[i]
+        others = [o for j, o in enumerate(ys_pt) if j != i]
+
+        def free(c: float) -> bool:
+            return c <= prev - LABEL_STEP_PT and all(abs(c - o) >= LABEL_CLEAR_PT for o in others)
+
+        centre = next((c for c in (y + LABEL_GAP_PT, y - LABEL_GAP_PT) if free(c)),
+                      min(prev - LABEL_STEP_PT, y - LABEL_GAP_PT))
+        offsets[i] = centre - y
+        prev = centre
+    return offsets
 
 
 def line(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
          title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
          decimals: int = 0, percent: bool = False, legend_title: str | None = None,
          size: tuple[float, float] | None = None) -> plt.Figure:
-    """Line chart (one line per ``hue`` value) with value labels at each point."""
+    """Line chart (one line per ``hue`` value) with value labels at each point.
+
+    Labels are in their line's colour and never overlap when lines come close
+    (:func:`label_offsets`); the legend sits under the plot, not on the data.
+    """
     cats = _order(df[x])
     groups = _order(df[hue]) if hue else [None]
-    fig, ax = plt.subplots(figsize=size or (WIDTH, HEIGHT))
+    fig, ax = plt.subplots(figsize=size or (WIDTH, HEIGHT), layout="constrained")
     label = _labeller(decimals, percent)
+    points: list[tuple[int, float, str]] = []
     for gi, g in enumerate(groups):
         sub = df if g is None else df[df[hue] == g]
         pts = [(i, sub.loc[sub[x] == c, y].sum(min_count=1)) for i, c in enumerate(cats)
@@ -126,18 +223,25 @@ def line(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
         if not pts:
             continue
         xs, ys = zip(*pts)
-        ax.plot(xs, ys, marker="o", color=PALETTE[gi % len(PALETTE)], label=g, linewidth=2)
-        for xi, yi in pts:
-            ax.annotate(label(yi), (xi, yi), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=8)
+        color = PALETTE[gi % len(PALETTE)]
+        ax.plot(xs, ys, marker="o", color=color, label=g, linewidth=2)
+        points += [(xi, yi, color) for xi, yi in pts]
     ax.set_xticks(range(len(cats)), [str(c) for c in cats])
-    ax.margins(y=0.15)
+    ax.set_xlim(-0.3, len(cats) - 0.7)
+    ax.margins(y=0.18)
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
     if title:
         ax.set_title(_wrap(title, 75))
     if hue:
-        ax.legend(title=legend_title, frameon=False)
-    fig.tight_layout()
+        _legend_below(fig, ax, legend_title, len(groups))
+    fig.canvas.draw()                    # lay out once: data -> page points is now known
+    to_pt = 72 / fig.dpi
+    for xi in sorted({p[0] for p in points}):
+        here = [p for p in points if p[0] == xi]
+        ys_pt = [ax.transData.transform((xi, p[1]))[1] * to_pt for p in here]
+        for (_, yi, color), dy in zip(here, label_offsets(ys_pt)):
+            ax.annotate(label(yi), (xi, yi), textcoords="offset points", xytext=(0, dy),
+                        ha="center", va="center", fontsize=VALUE_PT, color=color)
     plt.close(fig)
     return fig

@@ -243,6 +243,8 @@ def org_growth(df: pd.DataFrame, key: str, before: str, after: str) -> dict[str,
 # --- declared vs computed ----------------------------------------------------------
 
 CHECK_COLUMNS = ["where", "row", "column", "declared", "computed"]
+QUOTED_WHERE = "Мәтіндегі сандар"        # ``where`` of the numbers quoted in the narrative
+NOTEBOOK_ONLY_COLUMNS = ["where", "item", "declared", "computed"]
 COLUMN_LABELS = {"projects": "жобалар саны", "orgs": "ББҰ саны", "pupils": "оқушылар саны"}
 
 
@@ -395,4 +397,24 @@ def check_quoted(quoted_values: dict[str, Any], labels: dict[str, str],
     """Numbers quoted in the text vs the same figure computed from the tables."""
     pairs = [(labels.get(k) or k, k, quoted_values.get(k), v) for k, v in computed.items()
              if quoted_values.get(k) is not None and v is not None]
-    return check_values("Мәтіндегі сандар", pairs)
+    return check_values(QUOTED_WHERE, pairs)
+
+
+def notebook_only(slips: pd.DataFrame) -> pd.DataFrame:
+    """The disagreements only the notebook finds, for its appendix: numbers quoted in the
+    text (``where == QUOTED_WHERE``) and shares recomputed from the parts (a ``%`` column).
+
+    Printed «Барлығы» rows and a count printed in two tables are also checked from the
+    raw files by the pipeline (``findings:`` of data/raw/city_innovation/schema.yaml) and
+    listed in the report's «Деректер сапасы» appendix, so the notebook's appendix leaves
+    them out instead of showing them twice. Columns: ``where`` (``Мәтін`` for the text),
+    ``item`` (the row, with the column for a share: ``… (1 жоба): үлесі, %``),
+    ``declared``, ``computed``."""
+    quoted = slips["where"] == QUOTED_WHERE
+    share = slips["column"].astype(str).str.contains("%", regex=False)
+    out = slips[quoted | share]
+    item = [str(r) if q else f"{r}: {c}"
+            for r, c, q in zip(out["row"], out["column"], quoted[out.index])]
+    return pd.DataFrame({"where": ["Мәтін" if q else w for w, q in zip(out["where"], quoted[out.index])],
+                         "item": item, "declared": out["declared"].tolist(),
+                         "computed": out["computed"].tolist()}, columns=NOTEBOOK_ONLY_COLUMNS)

@@ -15,6 +15,19 @@ COUNTRY = "all"          # the ``region`` parameter value meaning the whole coun
 COUNTRY_NAME = "Қазақстан Республикасы"
 
 
+# Sections (``metadata.esep.section`` of markdown cells) shown in one kind of run only.
+COUNTRY_SECTION = "country"   # national sections: world trends, network, pool, training, platform, survey
+REGION_SECTION = "region"     # a region report's own intro, heading and short national context
+
+
+def sections_skipped(region: str) -> list[str]:
+    """Sections a run leaves out, glued as ``sections_skipped`` (the renderer drops their
+    markdown cells; their code cells display nothing). A region report is about the
+    region — its schools, share of the national network and rank — with a short national
+    context; the national sections are the country report's."""
+    return [REGION_SECTION] if region == COUNTRY else [COUNTRY_SECTION]
+
+
 class UnknownRegionError(ValueError):
     """The ``region`` parameter is neither ``all`` nor a known region slug."""
 

@@ -8,8 +8,10 @@ random ids. Numbers are formatted with :mod:`helpers.fmt`.
 from __future__ import annotations
 
 import html
+from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import fmt
@@ -105,6 +107,34 @@ def _thead(tuples: list[tuple[str, ...]]) -> str:
     return "<thead>" + "".join(rows) + "</thead>"
 
 
+NUMERIC_SPECS = {"num", "pct", "signed", "signed_pct"}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, Decimal, np.number)) and not isinstance(v, (bool, np.bool_))
+
+
+def is_numeric_column(values: pd.Series, spec: Any = None) -> bool:
+    """Whether a column is shown as numbers (class ``num``: right-aligned, never wrapped).
+
+    The values decide, not the presence of a format: a numeric dtype, or an object
+    column whose every non-missing value is a number. A column formatted ``"text"`` is
+    text; a column with no values at all is numeric only if its format is numeric.
+    Text columns (names, lists of schools, notes) stay left-aligned and wrap.
+    """
+    if spec == "text":
+        return False
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    present_values = [v for v in values.tolist() if not fmt.is_missing(v)]
+    if not present_values:
+        name = spec[0] if isinstance(spec, tuple) else spec
+        return name in NUMERIC_SPECS
+    return all(_is_number(v) for v in present_values)
+
+
 def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None = None,
           spanners: Mapping[str, Sequence[Any]] | None = None,
           labels: Mapping[Any, str] | None = None, total_label: str | None = TOTAL,
@@ -113,6 +143,8 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
 
     - ``formats``: column -> fmt spec (``"num"``, ``"pct"``, ``("num", 1)``, callable...);
       other columns: integers ``22 645``, floats one decimal, text as is, missing ``-``.
+      A format does not make a column numeric: only columns whose values are numbers
+      are right-aligned and unwrapped (see :func:`is_numeric_column`).
     - ``spanners``: {"Іс-шаралар": [col, col, ...]} puts a spanning header over
       adjacent columns (flat columns only). MultiIndex columns (e.g. from
       :func:`helpers.tables.wide`) become multi-row headers automatically.
@@ -131,7 +163,8 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
     if total_label is not None:
         is_total |= data.apply(lambda r: any(isinstance(v, str) and v.strip() == total_label
                                              for v in r.tolist()), axis=1)
-    numeric = {c: pd.api.types.is_numeric_dtype(data[c]) for c in data.columns}
+    formats = dict(formats or {})
+    numeric = {c: is_numeric_column(data[c], formats.get(c)) for c in data.columns}
     shown = fmt.format_frame(data, formats)
     tuples = _header_tuples(data, spanners, labels)
     body = []
@@ -142,7 +175,7 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
         for c, v, raw in zip(shown.columns, row.tolist(), data.loc[idx].tolist()):
             if total_row and fmt.is_missing(raw):
                 v = ""
-            kind = "num" if (numeric[c] or (formats and c in formats)) else "text"
+            kind = "num" if numeric[c] else "text"
             tds.append(f'<td class="{kind}">{html.escape(str(v))}</td>')
         body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
     parts = [CSS, '<table class="esep-table">',
