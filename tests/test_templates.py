@@ -1,0 +1,29 @@
+"""Repository hygiene for the template notebooks (STYLE: thin notebooks, no outputs in git)."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from esep import reports
+
+SPECS = reports.all_reports()
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_template_is_committed_clean_and_thin(name):
+    nb = nbformat.read(str(SPECS[name].notebook), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "a template without code cells"
+    assert [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs] == []
+    assert [c.execution_count for c in code if c.execution_count is not None] == []
+    # notebooks are thin: functions belong in src/helpers
+    assert not [c.source[:40] for c in code if "\ndef " in "\n" + c.source]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and code[0] is tagged[0], "the first code cell must be the parameters cell"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_spec_inputs_exist(name):
+    spec = SPECS[name]
+    missing = [p for p in spec.input_paths if not p.exists() and not p.with_suffix(".xlsx").exists()]
+    assert missing == []
