@@ -66,6 +66,8 @@ def test_expanded_build_one_file_per_variant_and_summary(mini_project):
     assert (out / "toy.html").exists()
     assert (out / "toy/astana.html").exists() and (out / "toy/almaty.html").exists()
     assert "Барлығы 1 200 оқушы." in (out / "toy/astana.html").read_text(encoding="utf-8")
+    idx = (mini_project / "output/index.html").read_text(encoding="utf-8")
+    assert "<td>Астана</td>" in idx and 'href="2023-2024-S2/toy/almaty.html"' in idx
     assert "summary" in res.output
 
 

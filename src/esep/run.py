@@ -156,6 +156,9 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
         )
         doc["narrative"] = narr.manifest()
         doc["warnings_count"] = len(quality)
+        from .scraps import read_scraps
+
+        doc["place"] = place_of(unit, read_scraps(nb))  # shown in output/index.html
         staged = {paths["ipynb"]: nbformat.writes(nb)}
         for f, content in rendered.items():
             staged[paths[f]] = content
