@@ -108,3 +108,23 @@ def test_atomic_writes_keep_normal_permissions_and_leave_no_temp(tmp_path):
     mode = stat.S_IMODE(os.stat(target).st_mode)
     assert mode & 0o044, f"outputs must be readable by others, got {oct(mode)}"
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.html", "report.json"]
+
+
+@pytest.mark.integration
+def test_spec_formats_key_sets_the_report_default(mini_project):
+    spec = mini_project / "notebooks/toy.report.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "formats: [html]\n", encoding="utf-8")
+    res = runner.invoke(app, ["build", "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    out = mini_project / "output/2023-2024-S2"
+    assert (out / "toy.html").exists() and not (out / "toy.pdf").exists()
+    status = runner.invoke(app, ["status"])
+    assert "1 fresh, 0 stale" in status.output
+
+
+def test_spec_formats_key_bad_value_is_named(mini_project):
+    spec = mini_project / "notebooks/toy.report.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "formats: [html, pdfx]\n", encoding="utf-8")
+    res = runner.invoke(app, ["build", "--jobs", "1"])
+    assert res.exit_code == 1
+    assert "toy.report.yaml: key 'formats'" in res.output and "pdfx" in res.output

@@ -172,7 +172,8 @@ def _spares_enabled() -> bool:
 
 
 def _run_stale(todo, formats, force, jobs, done_cb) -> None:
-    """Run ``todo`` [(index, spec, unit, key)], calling ``done_cb(index, result)``."""
+    """Run ``todo`` [(index, spec, unit, key, formats)], calling ``done_cb(index, result)``;
+    ``formats`` is the union of all units' formats (what pool workers warm up)."""
     spares = _spares_enabled()
     n = len(todo)
     workers = max(1, min(jobs, n))
@@ -181,14 +182,14 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
 
         try:
             busy = []
-            for i, (idx, spec, unit, key) in enumerate(todo):
-                res = _work(spec, unit, formats, key, force, spares and i < n - 1)
+            for i, (idx, spec, unit, key, ufmts) in enumerate(todo):
+                res = _work(spec, unit, ufmts, key, force, spares and i < n - 1)
                 if res is None:
-                    busy.append((idx, spec, unit, key))
+                    busy.append((idx, spec, unit, key, ufmts))
                 else:
                     done_cb(idx, res)
-            for idx, spec, unit, key in busy:  # being built by another esep process: wait
-                done_cb(idx, _work(spec, unit, formats, key, force, False, wait=True))
+            for idx, spec, unit, key, ufmts in busy:  # built by another esep process: wait
+                done_cb(idx, _work(spec, unit, ufmts, key, force, False, wait=True))
         finally:
             kernels.stop_spare()
         return
@@ -201,9 +202,9 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
                                initargs=(tuple(formats), spares))
     futures = {}
     try:
-        for i, (idx, spec, unit, key) in enumerate(todo):
+        for i, (idx, spec, unit, key, ufmts) in enumerate(todo):
             # the last `workers` units need no kernel booted after them
-            fut = pool.submit(_work, spec, unit, formats, key, force, spares and i < n - workers)
+            fut = pool.submit(_work, spec, unit, ufmts, key, force, spares and i < n - workers)
             futures[fut] = (idx, unit)
         pending = set(futures)
         while pending:
@@ -217,8 +218,8 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
             except Exception as exc:  # noqa: BLE001
                 res = _result(unit, "failed", 0.0, f"{type(exc).__name__}: {exc}")
             if res is None:  # locked by another esep process: queue again, then wait for it
-                spec, key = next((s, k) for i, s, u, k in todo if i == idx)
-                again = pool.submit(_work, spec, unit, formats, key, force, False, True)
+                spec, key, ufmts = next((s, k, f) for i, s, u, k, f in todo if i == idx)
+                again = pool.submit(_work, spec, unit, ufmts, key, force, False, True)
                 futures[again] = (idx, unit)
                 pending.add(again)
                 continue
@@ -235,7 +236,9 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
     """Build every stale unit (all units with ``force``); return one result per unit."""
     t0 = time.perf_counter()
     jobs = jobs or default_jobs()
-    formats = tuple(formats)
+    from . import formats as fmts
+
+    requested = tuple(formats) if formats else None
     cache.reset_memo()
     units, bad = plan(report, period, variant)
     results: list = [None] * len(units)
@@ -244,12 +247,20 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
         _report(r, 0, 0, on_result)
     specs = {spec.name: spec for spec, _ in units}
     data_errors = prepare_all(specs.values(), force=force)
+    spec_formats = {}  # --to > ESEP_FORMATS > the spec's `formats:` key > HTML + PDF
+    for name, spec in specs.items():
+        try:
+            spec_formats[name] = fmts.resolve(spec, requested)
+        except EsepError as exc:
+            data_errors.setdefault(name, str(exc))
+    all_formats = tuple(sorted({f for fs in spec_formats.values() for f in fs}))
 
     todo, skipped = [], []
     for idx, (spec, unit) in enumerate(units):
         if spec.name in data_errors:
             results[idx] = _LightResult(unit, "failed", 0.0, "data check failed:\n" + data_errors[spec.name])
             continue
+        formats = spec_formats[spec.name]
         key = cache.unit_key(spec, unit, formats)
         fr = cache.check(spec, unit, formats, key)
         if fr.fresh and not force:
@@ -277,7 +288,8 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
         _report(res, finished[0], len(todo), on_result)
 
     if todo:
-        _run_stale([t[:4] for t in todo], formats, force, jobs, done)
+        _run_stale([t[:3] + (t[3], spec_formats[t[1].name]) for t in todo], all_formats,
+                   force, jobs, done)
     out.extend(bad)
     out.extend(r for r in results if r is not None)
     index_path = config.OUTPUT_DIR / "index.html"
@@ -287,7 +299,7 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
 
         index.write_index()
     out.seconds, out.jobs, out.force = time.perf_counter() - t0, jobs, force
-    _write_last_build(out, formats)
+    _write_last_build(out, all_formats)
     return out
 
 
@@ -357,11 +369,14 @@ def summary(results: list):
 def status(report: str | None = None, period: str | None = None, variant: str | None = None,
            formats=DEFAULT_FORMATS) -> list[tuple]:
     """(unit, fresh: bool | None, reason) for every unit; None = its params file is invalid."""
+    from . import formats as fmts
+
     cache.reset_memo()
     units, bad = plan(report, period, variant)
     rows = [(r.unit, None, r.message.splitlines()[0]) for r in bad]
+    requested = tuple(formats) if formats else None
     for spec, unit in units:
-        fr = cache.check(spec, unit, formats)
+        fr = cache.check(spec, unit, fmts.resolve(spec, requested))
         rows.append((unit, fr.fresh, fr.reason))
     return rows
 

@@ -26,11 +26,10 @@ def _fail(msg: str, code: int = 1):
     raise typer.Exit(code)
 
 
-def _formats(to: Optional[str]) -> tuple[str, ...]:
+def _formats(to: Optional[str]) -> tuple[str, ...] | None:
+    """--to as a tuple; None = each report's configured formats (formats.resolve)."""
     if not to:
-        from .formats import default_formats
-
-        return default_formats()
+        return None
     fmts = tuple(f.strip().lower() for f in to.split(",") if f.strip())
     bad = [f for f in fmts if f not in ("html", "pdf", "docx")]
     if bad:
@@ -164,7 +163,9 @@ def render(report: str = typer.Argument(..., help="Report type, e.g. city_innova
     failed = 0
     for unit in units:
         try:
-            res = render_unit(spec, unit, fmts)
+            from .formats import resolve
+
+            res = render_unit(spec, unit, fmts or resolve(spec))
         except EsepError as exc:
             err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=False)
             failed += 1
@@ -196,6 +197,10 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
         spec, units = edits.units(report, period, variant)
     except EsepError as exc:
         _fail(str(exc))
+    if fmts is None:
+        from .formats import resolve
+
+        fmts = resolve(spec)
     for unit in units:
         try:
             res = edits.publish(spec, unit, fmts, strict=strict)
