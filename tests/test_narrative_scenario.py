@@ -65,7 +65,7 @@ def test_real_report_edit_publish_correct_data_rerun(project_copy):
     assert res.exit_code == 0, res.output
     record = project_copy / "narrative/city_innovation" / f"{period}.md"
     assert f"## cell {cid}" in record.read_text(encoding="utf-8")
-    page = (out / "city_innovation.html").read_text(encoding="utf-8")
+    page = (out / "city_innovation.html").read_text(encoding="utf-8").replace("\xa0", " ")
     assert f"Қазақ тілінде оқитындар саны — {fmt.num(before)}, бұл басым көпшілік (редактор)." in page
 
     # the data is corrected: one school's Kazakh-language pupils (+100), and the printed total
@@ -76,7 +76,7 @@ def test_real_report_edit_publish_correct_data_rerun(project_copy):
     assert res.exit_code == 0, res.output
     after = read_scraps(nbformat.read(str(nb_path), as_version=4))["pupils_kaz"]
     assert after == before + 100
-    page = (out / "city_innovation.html").read_text(encoding="utf-8")
+    page = (out / "city_innovation.html").read_text(encoding="utf-8").replace("\xa0", " ")
     assert f"Қазақ тілінде оқитындар саны — {fmt.num(after)}, бұл басым көпшілік (редактор)." in page
     man = json.loads((out / "city_innovation.manifest.json").read_text(encoding="utf-8"))
     assert man["narrative"]["edited_cells"] == [cid] and man["narrative"]["conflicts"] == []
@@ -103,7 +103,7 @@ def test_toy_unrecorded_edit_and_conflict_across_a_real_rerun(mini_project):
     assert res.exit_code == 0, res.output
     assert "recorded 1 unpublished narrative edit(s)" in res.output
     assert "the template changed this cell after it was edited" in res.output
-    page = (out / "toy.html").read_text(encoding="utf-8")
+    page = (out / "toy.html").read_text(encoding="utf-8").replace("\xa0", " ")
     assert "Қалада барлығы 23 945 оқушы оқиды." in page
     assert "Жалпы оқушылар саны" not in page
     man = json.loads((out / "toy.manifest.json").read_text(encoding="utf-8"))

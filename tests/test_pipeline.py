@@ -29,8 +29,10 @@ def test_run_writes_outputs_and_index(mini_project):
     res = runner.invoke(app, ["run", "toy", "--period", "2023-2024-S2"])
     assert res.exit_code == 0, res.output
     out = mini_project / "output/2023-2024-S2"
-    page = (out / "toy.html").read_text(encoding="utf-8")
+    raw_page = (out / "toy.html").read_text(encoding="utf-8")
+    page = raw_page.replace("\xa0", " ")
     assert "Барлығы 23 845 оқушы." in page                  # placeholder filled, Kazakh format
+    assert "23\xa0845" in raw_page                          # ... and never split across lines
     assert "&lt;b&gt;x&lt;/b&gt; мектебі" in page           # data strings escaped
     assert "import pandas" not in page                     # no code
     assert render.external_urls(page) == []                # opens offline
@@ -65,7 +67,7 @@ def test_expanded_build_one_file_per_variant_and_summary(mini_project):
     out = mini_project / "output/2023-2024-S2"
     assert (out / "toy.html").exists()
     assert (out / "toy/astana.html").exists() and (out / "toy/almaty.html").exists()
-    assert "Барлығы 1 200 оқушы." in (out / "toy/astana.html").read_text(encoding="utf-8")
+    assert "Барлығы 1\xa0200 оқушы." in (out / "toy/astana.html").read_text(encoding="utf-8")
     idx = (mini_project / "output/index.html").read_text(encoding="utf-8")
     assert "<td>Астана</td>" in idx and 'href="2023-2024-S2/toy/almaty.html"' in idx
     assert "summary" in res.output

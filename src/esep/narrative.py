@@ -60,23 +60,33 @@ def cell_label(idx: int, cell, with_id: bool = True) -> str:
     return f"cell {idx + 1}{ident} ({first[:50]!r})"
 
 
-def fill_text(text: str, scraps: dict, where: str = "") -> str:
+NBSP = "\u00a0"
+
+
+def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False) -> str:
+    """Fill placeholders. With ``nbsp`` the thousands separator of a filled *number* is a
+    no-break space, so a reader never sees `22` at a line end and `645` on the next."""
     def sub(m: re.Match) -> str:
         name, style = m.group(1), m.group(2)
         if name not in scraps:
             known = ", ".join(sorted(scraps)) or "none"
             raise PlaceholderError(f"{where}: placeholder {{{{ {name} }}}} names no glued figure "
                                    f"(known: {known})")
-        return format_value(name, scraps[name], style)
+        value = scraps[name]
+        out = format_value(name, value, style)
+        if nbsp and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out = out.replace(" ", NBSP)
+        return out
 
     return PLACEHOLDER.sub(sub, text)
 
 
 def fill_notebook(nb, scraps: dict) -> None:
-    """Replace placeholders in every markdown cell (in place on a copy the caller owns)."""
+    """Replace placeholders in every markdown cell (in place on a copy the caller owns).
+    Render-time only: filled numbers use a no-break space as thousands separator."""
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and PLACEHOLDER.search(cell.source):
-            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell))
+            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True)
 
 
 # --------------------------------------------------------------------------------------
