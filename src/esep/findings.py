@@ -451,6 +451,42 @@ def findings_for(spec, period: str | None = None, incoming: str | None = None):
     return for_period(compute(loaded), period), loaded
 
 
+_FRAMES: dict[tuple, dict] = {}  # parsed raw frames of the last report asked (for_variant)
+
+
+def for_variant(found: list[Finding], spec, variant: str | None) -> list[Finding]:
+    """The findings a region/district report shows: drop those about a row that belongs to
+    another region/district (its expand column, e.g. ``district_slug``, names another
+    value). Findings about rows without that column (national tables, totals) stay."""
+    if not variant or not getattr(spec, "expand", None) or not found:
+        return list(found)
+    from . import validate
+
+    column = spec.expand.values_from.partition("#")[2]
+    key = ("__frames__", spec.name, tuple((str(p), p.stat().st_mtime_ns)
+                                         for p in validate.input_files(spec) if p.is_file()))
+    if key not in _FRAMES:
+        _FRAMES.clear()
+        _FRAMES[key] = validate.load_report(spec).frames
+    frames = _FRAMES[key]
+    keep = []
+    for f in found:
+        df = frames.get(f.table)
+        if f.row is None or df is None or column not in df.columns or "__row" not in df.columns:
+            keep.append(f)
+            continue
+        hit = df[df["__row"] == f.row]
+        if hit.empty:
+            keep.append(f)
+            continue
+        row = hit.iloc[0]
+        slug = row[column]
+        is_total = "row_type" in row.index and str(row["row_type"]) == "total"
+        if is_total or pd.isna(slug) or str(slug).strip() in ("", variant, "total", spec.expand.default):
+            keep.append(f)
+    return keep
+
+
 def format_text(found: list[Finding]) -> str:
     return "\n".join(f.text() for f in found)
 

@@ -143,7 +143,7 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
                                "built": built.isoformat(timespec="seconds")}
         from . import findings  # data-quality warnings -> "Деректер сапасы" appendix (issue 7)
 
-        quality = findings.for_unit(spec, unit.period)
+        quality = findings.for_variant(findings.for_unit(spec, unit.period), spec, unit.variant)
         nb.cells.append(findings.appendix_cell(quality, spec.name))
         narr = narrative.apply_recorded(unit, nb)  # editor prose from narrative/ (after every generated cell)
         rendered = render_outputs(spec, unit, nb, formats, fp, built)
