@@ -147,3 +147,30 @@ def test_glue_emits_what_scrapbook_glue_emits(monkeypatch, value):
     assert len(shown) in (2, 4)
     for i in range(0, len(shown), 2):
         assert shown[i] == shown[i + 1]
+
+
+def test_kernel_start_race_is_retried_once(mini_project, monkeypatch):
+    """A kernel that dies at start-up (TCP port race between workers) is retried once."""
+    from esep import build as b
+    from esep import params, reports, run
+
+    calls = []
+    real = run.run_unit
+
+    def flaky(spec, unit, formats):
+        calls.append(unit.key)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(spec, unit, formats)
+
+    monkeypatch.setattr(run, "run_unit", flaky)
+    from esep import cache, prepare
+
+    spec = reports.get("toy")
+    prepare.prepare_report(spec)
+    unit = params.units_for(spec, "2023-2024-S2")[0]
+
+    res = b._work(spec, unit, ("html",), cache.unit_key(spec, unit, ("html",)), True, False, True)
+    assert res.status == "ok", res.message
+    assert len(calls) == 2
+    assert not b._kernel_start_failed(RuntimeError("ZeroDivisionError in cell 3"))

@@ -132,12 +132,31 @@ def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool, w
             from .run import run_unit
 
             kernels.activate(spares=spare_after)
-            res = run_unit(spec, unit, formats)
+            try:
+                res = run_unit(spec, unit, formats)
+            except Exception as exc:  # noqa: BLE001
+                if not _kernel_start_failed(exc):
+                    raise
+                # Two kernels started at the same moment by two workers can pick the same
+                # free TCP port (jupyter_client finds free ports, the kernel binds them a
+                # moment later): the kernel dies at start-up. Nothing ran yet; try once more.
+                kernels.stop_spare()
+                res = run_unit(spec, unit, formats)
             if res.status == "ok":
                 cache.save(unit, key, res.outputs, res.seconds)
             return res
     except Exception as exc:  # noqa: BLE001 - one unit's crash must not stop the batch
         return _result(unit, "failed", time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
+
+
+KERNEL_START_ERRORS = ("Kernel died before replying", "Address already in use",
+                       "Kernel didn't respond", "kernel died")
+
+
+def _kernel_start_failed(exc: BaseException) -> bool:
+    """A kernel that died while starting (before any cell ran), e.g. a TCP port race."""
+    text = f"{type(exc).__name__}: {exc}"
+    return isinstance(exc, (RuntimeError, TimeoutError)) and any(m in text for m in KERNEL_START_ERRORS)
 
 
 def _init_worker(formats, spares: bool) -> None:
