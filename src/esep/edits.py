@@ -509,12 +509,9 @@ def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
         raise NarrativeError(f"{unit.label}: not published (--strict) — numbers that match no current "
                              f"figure:\n  " + "\n  ".join(stale))
 
-    doc: dict = {}
-    if paths["manifest"].exists():
-        try:
-            doc = json.loads(paths["manifest"].read_text(encoding="utf-8"))
-        except ValueError:
-            doc = {}
+    from . import manifest
+
+    doc: dict = manifest.read(paths["manifest"])
     tracked_ids = set(nb.metadata[META]["narrative"])
     doc["narrative"] = {
         "record": _rel(rec.path) if rec.entries else None,
@@ -525,7 +522,6 @@ def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
         "stale_numbers": stale,
     }
     doc["published"] = run.now_iso()
-    from . import manifest
     from .rerender import render_unit
 
     # the notebook (its edit-tracking metadata now matches the record) and the manifest's

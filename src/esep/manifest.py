@@ -119,5 +119,13 @@ def build_manifest(*, unit, spec, params_file: Path | None, inputs: list[Path], 
     return doc
 
 
+def read(path: Path) -> dict:
+    """An output's manifest as a dict; {} when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def dumps(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"

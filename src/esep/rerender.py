@@ -8,7 +8,6 @@ the updated manifest are written together, atomically, like a run's outputs.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,12 +46,7 @@ def render_unit(spec, unit, formats=("html",)) -> Rendered:
     rendered = run.render_outputs(spec, unit, nb, formats, meta.get("data_fingerprint", ""), built)
     res = Rendered(unit, seconds={"all": time.perf_counter() - t0})
 
-    doc: dict = {}
-    if paths["manifest"].exists():
-        try:
-            doc = json.loads(paths["manifest"].read_text(encoding="utf-8"))
-        except ValueError:
-            doc = {}
+    doc: dict = manifest.read(paths["manifest"])
     staged: dict[Path, str | bytes] = {paths[f]: content for f, content in rendered.items()}
     doc["outputs"] = list(dict.fromkeys((doc.get("outputs") or []) + [manifest.rel(p) for p in staged]))
     doc["rendered"] = {"at": run.now_iso(), "formats": list(rendered),
