@@ -179,11 +179,7 @@ def save(rec: Record) -> None:
 from .fsutil import atomic_write as _atomic_write  # noqa: E402
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)
+from .fsutil import rel as _rel  # noqa: E402
 
 
 def _sha(text: str | None) -> str | None:

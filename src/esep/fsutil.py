@@ -50,9 +50,17 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     commit_files({Path(path): data})
 
 
-def rel(path) -> str:
-    """``path`` relative to the project root when inside it (for messages), else as is."""
+def rel(path, base: Path | None = None) -> str:
+    """``path`` relative to the project root (or ``base``) when inside it, for messages and
+    manifests; otherwise ``path`` as given. Fast path without ``resolve()`` (hashing and
+    status call this for every input file)."""
+    if path is None:
+        return ""
+    base_s = str(base or config.ROOT)
+    p = str(path)
+    if p.startswith(base_s + os.sep) and ".." not in p:
+        return p[len(base_s) + 1:].replace(os.sep, "/")
     try:
-        return Path(path).absolute().relative_to(config.ROOT).as_posix()
+        return Path(path).resolve().relative_to(Path(base_s).resolve()).as_posix()
     except ValueError:
         return str(path)

@@ -25,14 +25,9 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)
+from .fsutil import rel  # noqa: E402,F401  (re-exported: run/rerender use manifest.rel)
 
 
-@lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in KEY_PACKAGES:

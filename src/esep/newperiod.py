@@ -268,10 +268,4 @@ def merge(spec, period: str) -> dict[str, int]:
 from .fsutil import atomic_write as _atomic_write, commit_files  # noqa: E402
 
 
-def _rel(path: Path | None) -> str:
-    if path is None:
-        return ""
-    try:
-        return str(Path(path).resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)
+from .fsutil import rel as _rel  # noqa: E402

@@ -183,8 +183,4 @@ def units_for(spec: ReportSpec, period: str, variant: str | None = None) -> list
     return units
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)
+from .fsutil import rel as _rel  # noqa: E402

@@ -12,53 +12,14 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
-from . import config
-from .errors import DataError
 from .reports import ReportSpec
 
-NUM_RE = re.compile(r"^[+-]?(\d{1,3}([  \u202f]\d{3})+|\d+)([.,]\d+)?%?$")
 NONE_VALUES = {"", "-", "–", "—"}
 TEXT_COLUMNS = re.compile(r"(^period$|_slug$|^row_type$|^source$|^note$|name|^city$|^oblast$)")
-
-
-def parse_number(text: str) -> float | None:
-    """'22 645' -> 22645.0, '80,5%' -> 80.5, '-' -> None; ValueError if not a number."""
-    t = text.strip()
-    if t in NONE_VALUES:
-        return None
-    if not NUM_RE.match(t):
-        raise ValueError(text)
-    t = t.rstrip("%").replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace(",", ".")
-    return float(t)
-
-
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read a raw CSV as text cells (no type guessing yet), refusing mojibake."""
-    rel = _rel(path)
-    if not path.is_file():
-        raise DataError(f"{rel}: file not found (listed in the report's spec as an input)")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{rel}: row {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}). If it was saved by "
-            "Excel as 'CSV (Windows)', re-save it as 'CSV UTF-8 (comma delimited)'.") from None
-    if not text.strip():
-        raise DataError(f"{rel}: the file is empty (expected a header row and data rows)")
-    from io import StringIO
-
-    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    df.columns = [unicodedata.normalize("NFC", str(c)).strip() for c in df.columns]
-    for c in df.columns:
-        df[c] = df[c].map(lambda s: unicodedata.normalize("NFC", s).strip())
-    return df
 
 
 def coerce(df: pd.DataFrame, rel: str) -> pd.DataFrame:
@@ -73,11 +34,13 @@ def coerce(df: pd.DataFrame, rel: str) -> pd.DataFrame:
         if len(nonempty) == 0:
             out[col] = pd.array([pd.NA] * len(vals), dtype="Float64")
             continue
+        from .validate import parse_number
+
         parsed = []
         ok = True
         for v in vals:
             try:
-                parsed.append(parse_number(v))
+                parsed.append(parse_number(v)[0])
             except ValueError:
                 ok = False
                 break
@@ -122,10 +85,3 @@ def atomic_write_parquet(df: pd.DataFrame, out: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)

@@ -212,8 +212,4 @@ def build_pandera(table: Table, present: list[str]):
                               strict=False, coerce=False)
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)
+from .fsutil import rel as _rel  # noqa: E402

@@ -719,8 +719,4 @@ def _num(v) -> str:
     return _shown(float(v)) if v is not None else ""
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(config.ROOT))
-    except ValueError:
-        return str(path)
+from .fsutil import rel as _rel  # noqa: E402
