@@ -128,7 +128,8 @@ def sample_params(root: Path, n: int) -> None:
 
     sys.path.insert(0, str(root / "src"))
     os.environ["ESEP_ROOT"] = str(root)
-    from esep import params, reports
+    from esep.core import params
+    from esep.core import reports
 
     for spec in reports.all_reports().values():
         if not spec.expand:
@@ -146,7 +147,7 @@ def sample_params(root: Path, n: int) -> None:
 def list_units(env: dict, report: str | None) -> list[dict]:
     code = r"""
 import json, sys
-from esep import build
+from esep.pipeline import build
 units, bad = build.plan()
 if bad:
     sys.exit("invalid params: " + "; ".join(r.message for r in bad))

@@ -22,12 +22,12 @@ def frozen_code(tmp_path, monkeypatch):
     """Hash a private copy of the code: edits others make to src/ meanwhile must not count."""
     import shutil
 
-    from esep import cache
+    from esep.core import code
 
     repo_src = Path(__file__).resolve().parents[1] / "src"
-    for pkg in ("helpers", "esep"):
-        shutil.copytree(repo_src / pkg, tmp_path / "code" / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache, "_package_dir", lambda name: tmp_path / "code" / name)
+    shutil.copytree(repo_src / "esep", tmp_path / "code" / "esep", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(code, "ESEP_DIR", tmp_path / "code" / "esep")
+    monkeypatch.setattr(code, "KIT_DIR", tmp_path / "code" / "esep" / "kit")
     return tmp_path / "code"
 
 
@@ -56,8 +56,8 @@ def test_build_skips_up_to_date_and_rebuilds_what_changed(mini_project, frozen_c
     assert (html.read_bytes(), html.stat().st_mtime_ns) == before
 
     # no heavy import when nothing has to run (keeps `esep build` instant)
-    code = ("import os, sys\nfrom pathlib import Path\nfrom esep import build, cache\n"
-            "cache._package_dir = lambda name: Path(os.environ['FROZEN']) / name\n"
+    code = ("import os, sys\nfrom pathlib import Path\nfrom esep.pipeline import build, cache\nfrom esep.core import code\n"
+            "code.ESEP_DIR = Path(os.environ['FROZEN']) / 'esep'; code.KIT_DIR = code.ESEP_DIR / 'kit'\n"
             "r = build.build()\nassert r[0].status == 'skipped', r\n"
             "print(sorted(m for m in ('pandas', 'nbformat', 'papermill', 'nbconvert') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -151,8 +151,10 @@ def test_glue_emits_what_scrapbook_glue_emits(monkeypatch, value):
 
 def test_kernel_start_race_is_retried_once(mini_project, monkeypatch):
     """A kernel that dies at start-up (TCP port race between workers) is retried once."""
-    from esep import build as b
-    from esep import params, reports, run
+    from esep.pipeline import build as b
+    from esep.core import params
+    from esep.core import reports
+    from esep.pipeline import run
 
     calls = []
     real = run.run_unit
@@ -164,7 +166,8 @@ def test_kernel_start_race_is_retried_once(mini_project, monkeypatch):
         return real(spec, unit, formats)
 
     monkeypatch.setattr(run, "run_unit", flaky)
-    from esep import cache, prepare
+    from esep.pipeline import cache
+    from esep.data import prepare
 
     spec = reports.get("toy")
     prepare.prepare_report(spec)

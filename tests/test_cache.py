@@ -1,4 +1,4 @@
-"""Incremental-build keys (esep.cache) on the toy project, without executing notebooks:
+"""Incremental-build keys (esep.pipeline.cache) on the toy project, without executing notebooks:
 a build record is written for the current inputs, then each kind of input is changed."""
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from esep import cache, params, reports
+from esep.pipeline import cache
+from esep.core import params
+from esep.core import reports
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -17,10 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def toy(mini_project, tmp_path, monkeypatch):
     """The toy project with a private copy of the code (so tests can edit 'helpers')."""
+    from esep.core import code as codedeps
+
     code = tmp_path / "code"
-    for pkg in ("helpers", "esep"):
-        shutil.copytree(REPO / "src" / pkg, code / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache, "_package_dir", lambda name: code / name)
+    shutil.copytree(REPO / "src" / "esep", code / "esep", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codedeps, "ESEP_DIR", code / "esep")
+    monkeypatch.setattr(codedeps, "KIT_DIR", code / "esep" / "kit")
     cache.reset_memo()
     spec = reports.get("toy")
     unit = params.units_for(spec, "2023-2024-S2")[0]
@@ -74,10 +78,15 @@ def test_timestamps_alone_do_not_invalidate(toy):
     ("raw", lambda r, c: _replace(r / "data/raw/toy/pupils.csv", "1", "2"),
      "raw data: changed data/raw/toy/pupils.csv"),
     ("raw-new", lambda r, c: (r / "data/raw/toy/extra.xlsx").write_bytes(b"PK"), "raw data: new data/raw/toy/extra.xlsx"),
-    ("helpers", lambda r, c: _append(c / "helpers/fmt.py", "\n# edit\n"), "code: changed helpers/fmt.py"),
-    ("esep", lambda r, c: _append(c / "esep/render.py", "\n# edit\n"), "code: changed esep/render.py"),
+    ("helpers", lambda r, c: _append(r / "src/helpers/toy.py", "\n# edit\n"), "code: changed helpers/toy.py"),
+    ("kit", lambda r, c: _append(c / "esep/kit/fmt.py", "\n# edit\n"), "code: changed esep/kit/fmt.py"),
+    ("kit-unused", lambda r, c: _append(c / "esep/kit/charts.py", "\n# edit\n"), None),  # toy does not import it
+    ("helpers-new-module", lambda r, c: _write(r / "src/helpers/other_report.py", "X = 1\n"), None),
+    ("esep", lambda r, c: _append(c / "esep/publish/render.py", "\n# edit\n"), "code: changed esep/publish/render.py"),
     ("esep-cli", lambda r, c: _append(c / "esep/cli.py", "\n# edit\n"), None),  # cannot change outputs
-    ("template-css", lambda r, c: _append(c / "esep/templates/report.css", "\n"), "esep/templates/report.css"),
+    ("esep-scheduler", lambda r, c: _append(c / "esep/pipeline/build.py", "\n# edit\n"), None),
+    ("template-css", lambda r, c: _append(c / "esep/publish/templates/report.css", "\n"),
+     "esep/publish/templates/report.css"),
     ("narrative", lambda r, c: _write(r / "narrative/toy/2023-2024-S2.md", "# edits\n"),
      "narrative edits: new narrative/toy/2023-2024-S2.md"),
     ("other-period-narrative", lambda r, c: _write(r / "narrative/toy/2022-2023-S2.md", "x"), None),
@@ -140,7 +149,7 @@ def test_variants_have_their_own_records_and_narrative(toy):
 
 def test_prepare_record(toy):
     root, _, spec, _ = toy
-    from esep import build
+    from esep.pipeline import build
 
     assert not cache.prepare_fresh(spec)
     assert build.prepare_all([spec]) == {}
@@ -152,7 +161,7 @@ def test_prepare_record(toy):
 
 
 def test_fast_versions_match_manifest():
-    from esep import manifest
+    from esep.publish import manifest
 
     assert cache.KEY_PACKAGES == manifest.KEY_PACKAGES
     cache.reset_memo()
@@ -161,7 +170,7 @@ def test_fast_versions_match_manifest():
 
 def test_status_and_noop_build_import_nothing_heavy(mini_project):
     """`esep build` with nothing to do must stay cheap: no pandas/nbformat/papermill."""
-    code = ("import sys\nfrom esep import build\nbuild.status()\n"
+    code = ("import sys\nfrom esep.pipeline import build\nbuild.status()\n"
             "heavy = sorted(m for m in ('pandas', 'nbformat', 'papermill', 'nbconvert', 'weasyprint')"
             " if m in sys.modules)\nprint(heavy)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

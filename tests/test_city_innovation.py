@@ -7,7 +7,8 @@ import papermill as pm
 import pytest
 import scrapbook as sb
 
-from esep import prepare, reports
+from esep.data import prepare
+from esep.core import reports
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,8 @@
 not the findings about other districts' rows."""
 from __future__ import annotations
 
-from esep import findings, reports
+from esep.data import findings
+from esep.core import reports
 
 
 def test_district_report_keeps_own_and_shared_findings_only():

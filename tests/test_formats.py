@@ -17,9 +17,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from typer.testing import CliRunner
 
-from esep import formats, render
+from esep.publish import formats
+from esep.publish import render
 from esep.cli import app
-from esep.errors import EsepError
+from esep.core.errors import EsepError
 
 runner = CliRunner()
 TITLE = "Сынақ есебі: оқушылар"
@@ -285,7 +286,7 @@ def test_render_without_executed_notebook_is_one_message(mini_project):
 
 
 def test_index_shows_warnings_count_or_dash(mini_project):
-    from esep import index
+    from esep.publish import index
 
     base = mini_project / "output/2023-2024-S2"
     base.mkdir(parents=True)

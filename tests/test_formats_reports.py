@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from esep import reports
+from esep.core import reports
 from esep.cli import app
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_report_in_every_format(project_copy, report):
     import docx
     from pypdf import PdfReader
 
-    from esep.scraps import read_scraps
+    from esep.notebook.scraps import read_scraps
     from helpers import fmt
 
     spec = reports.get(report)
@@ -66,7 +66,7 @@ def test_report_in_every_format(project_copy, report):
     base = project_copy / "output" / period / report
     page = base.with_suffix(".html").read_text(encoding="utf-8")
 
-    from esep import render
+    from esep.publish import render
 
     assert render.external_urls(page) == []
     html_text = _html_text(page)

@@ -33,7 +33,7 @@ def test_template_is_thin_and_clean():
 
 
 def test_parameters_cell_matches_spec():
-    from esep import reports
+    from esep.core import reports
 
     spec = reports.get(REPORT)
     nb = nbformat.read(TEMPLATE, as_version=4)
@@ -44,7 +44,9 @@ def test_parameters_cell_matches_spec():
 
 
 def test_params_star_expands_to_country_plus_every_region_with_unique_outputs():
-    from esep import config, params, reports
+    from esep.core import config
+    from esep.core import params
+    from esep.core import reports
 
     spec = reports.get(REPORT)
     units = params.units_for(spec, "2019")
@@ -62,13 +64,14 @@ def test_params_star_expands_to_country_plus_every_region_with_unique_outputs():
 @pytest.fixture(scope="module")
 def prepared_root(tmp_path_factory):
     """A scratch project (notebooks, params, raw data) whose processed data was built by
-    esep.prepare; ESEP_ROOT points at it (the kernel inherits the environment)."""
+    esep.data.prepare; ESEP_ROOT points at it (the kernel inherits the environment)."""
     root = tmp_path_factory.mktemp("leading") / "proj"
     for sub in ("notebooks", "params", "data/raw"):
         shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ESEP_ROOT", str(root))
-        from esep import prepare, reports
+        from esep.data import prepare
+        from esep.core import reports
 
         prepare.prepare_report(reports.get(REPORT))
         yield root

@@ -13,7 +13,11 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from esep import edits, narrative, params, reports
+from esep.notebook import edits
+from esep.pipeline import publish
+from esep.notebook import narrative
+from esep.core import params
+from esep.core import reports
 from esep.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,7 +158,7 @@ def test_rerun_applies_edit_with_new_numbers_and_untouched_cells_follow_template
     nbformat.write(nb, str(p))
     spec, unit, path, _ = fake_run(mini_project)
     edit_cell(path, CELL, "Өңделген: {{ pupils_total }} оқушы.")
-    edits.publish(spec, unit)
+    publish.publish(spec, unit)
     set_template_text(mini_project, "second01", "Екінші, жаңа үлгі: {{ pupils_total }}.")
     _, _, path, applied = fake_run(mini_project, total=30000)          # the rerun with new data
     nb = nbformat.read(str(path), as_version=4)
@@ -162,7 +166,7 @@ def test_rerun_applies_edit_with_new_numbers_and_untouched_cells_follow_template
     assert texts[CELL] == "Өңделген: {{ pupils_total }} оқушы."
     assert texts["second01"] == "Екінші, жаңа үлгі: {{ pupils_total }}."
     assert applied.conflicts == [] and applied.edited == [CELL]
-    from esep import render
+    from esep.publish import render
     page = render.render_html(nb, title="t", period=PERIOD).replace("\xa0", " ")
     assert "Өңделген: 30 000 оқушы." in page and "Екінші, жаңа үлгі: 30 000." in page
 
@@ -170,7 +174,7 @@ def test_rerun_applies_edit_with_new_numbers_and_untouched_cells_follow_template
 def test_conflict_keeps_editor_text_reports_it_and_publish_confirms(mini_project):
     spec, unit, path, _ = fake_run(mini_project)
     edit_cell(path, CELL, "Редактор мәтіні: {{ pupils_total }}.")
-    edits.publish(spec, unit)
+    publish.publish(spec, unit)
     set_template_text(mini_project, CELL, "Жаңа үлгі мәтіні: {{ pupils_total }}.")
     _, _, path, applied = fake_run(mini_project)
     assert len(applied.conflicts) == 1
@@ -189,21 +193,21 @@ def test_conflict_keeps_editor_text_reports_it_and_publish_confirms(mini_project
 def test_unrecorded_edits_are_recorded_before_a_rerun(mini_project):
     _, unit, path, _ = fake_run(mini_project)
     edit_cell(path, CELL, "Жарияланбаған түзету: {{ pupils_total }}.")
-    lines = narrative.record_pending(unit)                            # what `esep run` does first
+    lines = edits.record_pending(unit)                            # what `esep run` does first
     assert "recorded 1 unpublished narrative edit(s)" in lines[0]
     assert "Жарияланбаған түзету" in record_file(mini_project).read_text(encoding="utf-8")
     _, _, path, _ = fake_run(mini_project)
     nb = nbformat.read(str(path), as_version=4)
     assert next(c for c in nb.cells if c.get("id") == CELL).source == "Жарияланбаған түзету: {{ pupils_total }}."
-    assert narrative.record_pending(unit) == []                           # nothing new: nothing said
+    assert edits.record_pending(unit) == []                           # nothing new: nothing said
 
 
 def test_reverting_to_template_text_drops_the_recorded_edit(mini_project):
     spec, unit, path, _ = fake_run(mini_project)
     edit_cell(path, CELL, "Уақытша: {{ pupils_total }}.")
-    edits.publish(spec, unit)
+    publish.publish(spec, unit)
     edit_cell(path, CELL, "Барлығы {{ pupils_total }} оқушы.")
-    res = edits.publish(spec, unit)
+    res = publish.publish(spec, unit)
     assert res.recorded == ["cell 49d81e24: back to the template text"]
     assert not record_file(mini_project).exists()
 
@@ -214,14 +218,14 @@ def test_added_and_removed_cells_survive_a_rerun(mini_project):
     new = nbformat.v4.new_markdown_cell("Редактор қосқан абзац.")
     nb.cells.insert(nb.cells.index(next(c for c in nb.cells if c.get("id") == CELL)) + 1, new)
     nbformat.write(nb, str(path))
-    edits.publish(spec, unit)
+    publish.publish(spec, unit)
     _, _, path, _ = fake_run(mini_project)
     ids = [c.get("id") for c in nbformat.read(str(path), as_version=4).cells]
     assert ids[ids.index(CELL) + 1] == new["id"]
     nb = nbformat.read(str(path), as_version=4)
     nb.cells = [c for c in nb.cells if c.get("id") != CELL]               # the editor deletes a cell
     nbformat.write(nb, str(path))
-    edits.publish(spec, unit)
+    publish.publish(spec, unit)
     _, _, path, _ = fake_run(mini_project)
     ids = [c.get("id") for c in nbformat.read(str(path), as_version=4).cells]
     assert CELL not in ids and new["id"] in ids
@@ -241,7 +245,7 @@ def test_changed_code_cell_is_refused_by_publish_but_prose_is_recorded(mini_proj
     assert "esep run toy --period 2023-2024-S2" in res.output
     assert not html.exists()
     assert "Сақталатын мәтін." in record_file(mini_project).read_text(encoding="utf-8")
-    lines = narrative.record_pending(unit)                # a rerun discards the code change, keeps a copy
+    lines = edits.record_pending(unit)                # a rerun discards the code change, keeps a copy
     assert any("discarded by the rerun" in ln for ln in lines)
     assert list((mini_project / "output/.esep/edited").glob("*.ipynb"))
 
@@ -300,7 +304,7 @@ def test_recorded_edits_in_the_repository_parse_and_match_template_cells():
 
 
 def test_record_path_per_variant_matches_the_build_cache(mini_project):
-    from esep import cache
+    from esep.pipeline import cache
 
     whole = params.RunUnit("toy", PERIOD, {}, None)
     region = params.RunUnit("toy", PERIOD, {}, "almaty")
@@ -310,7 +314,7 @@ def test_record_path_per_variant_matches_the_build_cache(mini_project):
 
 
 def test_warnings_keep_square_brackets_of_variant_labels(capsys):
-    edits._warn("toy 2023-2024-S2 [almaty]: cell x")
+    edits.warn("toy 2023-2024-S2 [almaty]: cell x")
     assert "[almaty]" in capsys.readouterr().err
 
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from esep.cli import app
-from esep.scraps import read_scraps
+from esep.notebook.scraps import read_scraps
 from helpers import fmt
 
 runner = CliRunner()

@@ -158,7 +158,8 @@ def project(tmp_path_factory):
     shutil.copytree(RAW, root / "data" / "raw" / REPORT)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ESEP_ROOT", str(root))
-        from esep import prepare, reports
+        from esep.data import prepare
+        from esep.core import reports
         prepare.prepare_report(reports.get(REPORT))
         yield root
 
@@ -299,7 +300,8 @@ def test_notebook_template_is_clean_and_parameterised():
 @pytest.mark.parametrize("period", ["2023-2024", "2022-2023"])
 def test_params_expand_to_oblast_and_every_district(period, monkeypatch):
     monkeypatch.setenv("ESEP_ROOT", str(REPO))
-    from esep import params, reports
+    from esep.core import params
+    from esep.core import reports
 
     spec = reports.get(REPORT)
     units = params.units_for(spec, period)

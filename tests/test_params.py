@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from esep import params, reports
-from esep.errors import ParamsError
+from esep.core import params
+from esep.core import reports
+from esep.core.errors import ParamsError
 
 
 def write(root, text, name="2023-2024-S2.yaml"):

@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from esep import render
+from esep.publish import render
 from esep.cli import app
 
 runner = CliRunner()
@@ -101,7 +101,7 @@ def test_atomic_writes_keep_normal_permissions_and_leave_no_temp(tmp_path):
     import os
     import stat
 
-    from esep.fsutil import atomic_write, commit_files
+    from esep.core.fsutil import atomic_write, commit_files
 
     target = tmp_path / "a" / "report.html"
     atomic_write(target, "<p>бір</p>")

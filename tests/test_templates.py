@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from esep import reports
+from esep.core import reports
 
 SPECS = reports.all_reports()
 

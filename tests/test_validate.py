@@ -168,7 +168,7 @@ def test_xlsx_input_and_kazakh_numbers(toy):
 
 
 def test_parse_number_forms():
-    from esep.validate import parse_number
+    from esep.data.validate import parse_number
 
     assert parse_number("22 645") == (22645.0, False)
     assert parse_number("80,5") == (80.5, False)
@@ -227,7 +227,7 @@ def test_latin_letter_in_a_value_with_allowed_list_is_an_error(toy):
 
 
 def test_appendix_lists_findings_and_escapes_values():
-    from esep.findings import Finding, appendix_markdown
+    from esep.data.findings import Finding, appendix_markdown
 
     f = Finding("toy", "2023-2024-S2", "data/raw/toy/pupils.csv", "pupils", 4, "pupils", 23000, 23845.0,
                 "declared total", "total", "«Барлығы» <b>x</b>")
@@ -238,7 +238,7 @@ def test_appendix_lists_findings_and_escapes_values():
 
 
 def test_period_filter():
-    from esep.findings import Finding, for_period
+    from esep.data.findings import Finding, for_period
 
     mk = lambda p: Finding("r", p, "s", "t", 2, "c", 1, 2, "m")  # noqa: E731
     found = [mk("2022"), mk("2023-2024"), mk("2024-2025-S1"), mk(None)]

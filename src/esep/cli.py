@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import config, lazy_imports
-from .errors import EsepError
+from esep.core import config
+from esep import lazy_imports
+from esep.core.errors import EsepError
 
 lazy_imports.install()  # import jsonschema without its 1.5 s grammar build (esep/lazy_imports.py)
 
@@ -17,6 +18,25 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="esep: build education-analytics reports from data (papermill + nbconvert).")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+
+NO_PROJECT_NEEDED = {"init"}
+
+
+@app.callback()
+def _project(ctx: typer.Context,
+             project: Optional[str] = typer.Option(
+                 None, "--project", metavar="DIR",
+                 help="The esep project to act on (default: the folder holding esep.toml, found "
+                      "from the working directory upwards; ESEP_ROOT also works).")):
+    """esep: build education-analytics reports from data (papermill + nbconvert)."""
+    try:
+        if project:
+            config.use_project(project)
+        if ctx.invoked_subcommand not in NO_PROJECT_NEEDED:
+            config.root()
+    except EsepError as exc:
+        _fail(str(exc))
 
 
 def _fail(msg: str, code: int = 1):
@@ -42,7 +62,7 @@ def _formats(to: Optional[str]) -> tuple[str, ...] | None:
 @app.command("list")
 def list_cmd():
     """Show report types and the periods available for each."""
-    from . import reports
+    from esep.core import reports
 
     try:
         specs = reports.all_reports()
@@ -62,8 +82,8 @@ def list_cmd():
 @app.command()
 def prepare(report: Optional[str] = typer.Argument(None, help="Report type (default: all).")):
     """Validate raw data and (re)write data/processed/ for one or every report."""
-    from . import prepare as prep
-    from . import reports
+    from esep.data import prepare as prep
+    from esep.core import reports
 
     try:
         specs = [reports.get(report)] if report else list(reports.all_reports().values())
@@ -75,7 +95,7 @@ def prepare(report: Optional[str] = typer.Argument(None, help="Report type (defa
 
 
 def _run_batch(report, period, variant, to, **kw):
-    from .build import build, summary
+    from esep.pipeline.build import build, summary
 
     try:
         results = build(report, period, variant, formats=_formats(to), **kw)
@@ -101,7 +121,7 @@ def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovatio
         jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores).")):
     """Execute one report for one period (every region/district its params file asks for).
     Always executes, even when up to date (`esep build` skips what is up to date)."""
-    from .params import check_period
+    from esep.core.params import check_period
 
     msg = check_period(period)
     if msg:
@@ -123,7 +143,7 @@ def build(report: Optional[str] = typer.Argument(None, help="Only this report ty
 def status(report: Optional[str] = typer.Argument(None, help="Only this report type."),
            to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx.")):
     """List every output as fresh or stale, with the input that changed."""
-    from .build import status as build_status, status_table
+    from esep.pipeline.build import status as build_status, status_table
 
     try:
         rows = build_status(report, None, None, formats=_formats(to))
@@ -137,7 +157,7 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
 @app.command()
 def index():
     """Rewrite output/index.html from what is in output/."""
-    from .index import write_index
+    from esep.publish.index import write_index
 
     console.print(f"Index: {write_index()}")
 
@@ -148,8 +168,9 @@ def render(report: str = typer.Argument(..., help="Report type, e.g. city_innova
            variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug (or 'all')."),
            to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx.")):
     """Render HTML/PDF/DOCX from the executed notebook in output/ (nothing is executed)."""
-    from . import params, reports
-    from .rerender import render_unit
+    from esep.core import params
+    from esep.core import reports
+    from esep.pipeline.rerender import render_unit
 
     msg = params.check_period(period)
     if msg:
@@ -163,7 +184,7 @@ def render(report: str = typer.Argument(..., help="Report type, e.g. city_innova
     failed = 0
     for unit in units:
         try:
-            from .formats import resolve
+            from esep.publish.formats import resolve
 
             res = render_unit(spec, unit, fmts or resolve(spec))
         except EsepError as exc:
@@ -173,7 +194,7 @@ def render(report: str = typer.Argument(..., help="Report type, e.g. city_innova
         console.print(f"{unit.label}: rendered " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json")
                       + f" ({res.seconds['all']:.1f} s)", markup=False, soft_wrap=True)
     if failed < len(units):
-        from .index import write_index
+        from esep.publish.index import write_index
 
         write_index()
     if failed:
@@ -189,7 +210,8 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
     """Record the narrative edits made in the executed notebook and render it (no code is run)."""
     from rich.markup import escape
 
-    from . import edits
+    from esep.notebook import edits
+    from esep.pipeline.publish import publish as publish_unit
 
     fmts = _formats(to)
     failed = 0
@@ -198,12 +220,12 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
     except EsepError as exc:
         _fail(str(exc))
     if fmts is None:
-        from .formats import resolve
+        from esep.publish.formats import resolve
 
         fmts = resolve(spec)
     for unit in units:
         try:
-            res = edits.publish(spec, unit, fmts, strict=strict)
+            res = publish_unit(spec, unit, fmts, strict=strict)
         except EsepError as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             failed += 1
@@ -217,7 +239,7 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
         console.print(f"{unit.label}: published " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json"),
                       markup=False, soft_wrap=True)
     if failed < len(units):
-        from .index import write_index
+        from esep.publish.index import write_index
 
         write_index()
     if failed:
@@ -232,7 +254,7 @@ def check_narrative(report: str = typer.Argument(..., help="Report type, e.g. ci
     """List unknown placeholders and hand-typed numbers that match no current figure."""
     from rich.markup import escape
 
-    from . import edits
+    from esep.notebook import edits
 
     bad = 0
     try:
@@ -266,7 +288,7 @@ def edit(report: str = typer.Argument(..., help="Report type, e.g. city_innovati
 
     import nbformat
 
-    from . import edits
+    from esep.notebook import edits
 
     try:
         _, units = edits.units(report, period, variant)
@@ -300,12 +322,13 @@ def validate_cmd(report: Optional[str] = typer.Argument(None, help="Report type 
                  fmt: str = typer.Option("text", "--format", help="text or json (JSON lines)."),
                  strict: bool = typer.Option(False, "--strict", help="Warnings are failures too (exit 1).")):
     """Check raw data: errors (exit 1) and data-quality warnings (declared vs computed...)."""
-    from . import findings, reports
+    from esep.data import findings
+    from esep.core import reports
 
     if fmt not in ("text", "json"):
         _fail(f"--format: {fmt!r} (choose text or json)")
     if period:
-        from .params import check_period
+        from esep.core.params import check_period
 
         msg = check_period(period)
         if msg:
@@ -340,7 +363,8 @@ def new_period_cmd(report: str = typer.Argument(..., help="Report type, e.g. cit
                    src: str = typer.Option(..., "--from", help="Period whose params are copied."),
                    dst: str = typer.Option(..., "--to", help="The new period, e.g. 2024-2025-S1.")):
     """Set up a new period: params copy + empty input templates (CSV and .xlsx)."""
-    from . import newperiod, reports
+    from esep.data import newperiod
+    from esep.core import reports
 
     try:
         res = newperiod.new_period(reports.get(report), src, dst)
@@ -353,7 +377,8 @@ def new_period_cmd(report: str = typer.Argument(..., help="Report type, e.g. cit
 def merge(report: str = typer.Argument(..., help="Report type."),
           period: str = typer.Option(..., "--period", "-p", help="The period in incoming/<period>/.")):
     """Check the filled-in templates of a new period and append their rows to data/raw/."""
-    from . import newperiod, reports
+    from esep.data import newperiod
+    from esep.core import reports
 
     try:
         counts = newperiod.merge(reports.get(report), period)
@@ -364,12 +389,16 @@ def merge(report: str = typer.Argument(..., help="Report type."),
     console.print(f"Next: esep run {report} --period {period}", markup=False)
 
 
-def main():  # pragma: no cover
+def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scripts])
+    """Run the CLI; Ctrl-C and any user mistake that escaped a command end in one line."""
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print("interrupted", highlight=False)
         sys.exit(130)
+    except EsepError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from . import config
+from esep.core import config
 
 
 def _umask() -> int:

@@ -6,6 +6,7 @@ value (``0.05 -> 0.1``, ``2.675 -> 2.68``), never binary float rounding.
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
@@ -173,3 +174,47 @@ def format_frame(df: pd.DataFrame, spec: Mapping[Any, Any] | None = None,
         f = formatter(spec.get(col, default))
         out[col] = [f(v) for v in df[col].tolist()]
     return out
+
+
+# --- parsing (raw files) ----------------------------------------------------------
+
+NONE_VALUES = {"", "-", "–", "—"}   # a cell that means "none"
+NUM_RE = re.compile(r"^[+-]?(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(%?)$")
+
+def parse_number(text: str) -> tuple[float | None, bool]:
+    """'22 645' -> (22645.0, False); '80,5%' -> (80.5, True); '-' -> (None, False)."""
+    t = re.sub(r"\s+%$", "%", text.strip())
+    if t in NONE_VALUES:
+        return None, False
+    m = NUM_RE.match(t)
+    if not m:
+        raise ValueError(text)
+    pct = bool(m.group(3))
+    t = t.rstrip("%")
+    for ch in (" ", "\u00a0", "\u202f"):
+        t = t.replace(ch, "")
+    return float(t.replace(",", ".")), pct
+
+
+# --- declared vs computed ----------------------------------------------------------
+
+def printed_decimals(x: Any) -> int:
+    """Decimals a printed value shows: 32.5 -> 1, 28.0 -> 0, 9.25 -> 2."""
+    d = to_decimal(x).normalize()
+    return max(0, -d.as_tuple().exponent)
+
+
+def agrees(computed: Any, printed: Any, decimals: int | None = None) -> bool:
+    """Does ``printed`` match ``computed`` at the printed precision?
+
+    Accepts both rounding (half up) and truncation of the computed value, since
+    hand-made reports do both. ``decimals`` None -> inferred from the printed value.
+    Both missing agree; one missing does not.
+    """
+    pm, cm = is_missing(printed), is_missing(computed)
+    if pm or cm:
+        return pm and cm
+    d = printed_decimals(printed) if decimals is None else decimals
+    p = round_half_up(printed, d)
+    c = to_decimal(computed)
+    return round_half_up(c, d) == p or truncate(c, d) == p

@@ -12,25 +12,14 @@ from pathlib import Path
 
 import yaml
 
-from . import config
-from .errors import ParamsError
-from .reports import ReportSpec
+from esep.core import config, periods
+from esep.core.errors import ParamsError
+from esep.core.reports import ReportSpec
 
-PERIOD_RE = re.compile(r"^(?P<y1>\d{4})(?:-(?P<y2>\d{4})(?:-S(?P<sem>[12]))?)?$")
-PERIOD_HELP = "'2023-2024-S2' (semester), '2023-2024' (school year) or '2024' (calendar year)"
 SLUG_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def check_period(value: object) -> str | None:
-    """Return an error message, or None when ``value`` is a valid period string."""
-    if not isinstance(value, str):
-        return f"must be a string in quotes, e.g. \"2023-2024-S2\" (got {type(value).__name__} {value!r})"
-    m = PERIOD_RE.match(value)
-    if not m:
-        return f"{value!r} does not match the period convention: {PERIOD_HELP}"
-    if m["y2"] and int(m["y2"]) != int(m["y1"]) + 1:
-        return f"{value!r}: a school year spans two consecutive years, e.g. 2023-2024"
-    return None
+check_period = periods.check  # one home: esep.core.periods
 
 
 def _escapes(value: str) -> bool:
@@ -183,4 +172,4 @@ def units_for(spec: ReportSpec, period: str, variant: str | None = None) -> list
     return units
 
 
-from .fsutil import rel as _rel  # noqa: E402
+from esep.core.fsutil import rel as _rel  # noqa: E402

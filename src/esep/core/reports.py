@@ -7,13 +7,15 @@ adding a notebook and its spec: no runner code changes.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import yaml
 
-from . import config
-from .errors import EsepError
+from esep.core import config
+from esep.core.errors import EsepError
 
 PARAM_TYPES = {"period", "str", "int", "float", "bool", "path"}
 
@@ -58,6 +60,22 @@ class ReportSpec:
     @property
     def input_paths(self) -> list[Path]:
         return [config.RAW_DIR / p for p in self.inputs]
+
+    @property
+    def place_params(self) -> tuple[str, ...]:
+        """Parameters that name the report's place, most specific first (spec key
+        ``place_params``); the first whose value is not the expand default is shown as the
+        report's place when the notebook glues no ``report_place``."""
+        return tuple(str(p) for p in (self.extra.get("place_params") or ()))
+
+    @property
+    def text_columns(self):
+        """Compiled regex of raw columns kept as text although they look numeric (spec key
+        ``text_columns``); columns the schema declares are typed by the schema."""
+        import re
+
+        pat = self.extra.get("text_columns")
+        return re.compile(str(pat)) if pat else None
 
     def processed_path(self, raw_rel: str) -> Path:
         return config.PROCESSED_DIR / Path(raw_rel).with_suffix(".parquet")
@@ -121,3 +139,41 @@ def get(name: str) -> ReportSpec:
         known = ", ".join(specs) or "none"
         raise EsepError(f"unknown report '{name}' (known: {known})")
     return specs[name]
+
+
+# --- which formats (one home: --to > ESEP_FORMATS > the spec's formats: > HTML + PDF) ---
+
+FORMATS = ("html", "pdf", "docx")
+DEFAULT = ("html", "pdf")
+ENV = "ESEP_FORMATS"
+
+
+def parse(value: str | Iterable[str], where: str = "--to") -> tuple[str, ...]:
+    """'pdf,docx' or ['pdf', 'docx'] -> ('html', 'pdf', 'docx'): known names, HTML first
+    (every other format is made from the HTML), no duplicates."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    fmts = [str(f).strip().lower() for f in items if str(f).strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise EsepError(f"{where}: unknown format(s) {', '.join(bad)} (choose from {', '.join(FORMATS)})")
+    return tuple(f for f in FORMATS if f == "html" or f in fmts)
+
+
+def default_formats() -> tuple[str, ...]:
+    """Formats when nothing else is asked: ``ESEP_FORMATS`` if set, else HTML + PDF."""
+    env = os.environ.get(ENV, "").strip()
+    return parse(env, ENV) if env else DEFAULT
+
+
+def resolve(spec, requested: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The formats to write for ``spec``: explicit request > ESEP_FORMATS > spec
+    ``formats:`` key > HTML + PDF."""
+    if requested:
+        return parse(requested)
+    if os.environ.get(ENV, "").strip():
+        return default_formats()
+    declared = (getattr(spec, "extra", None) or {}).get("formats")
+    if declared:
+        where = f"{getattr(spec, 'spec_path', None) or spec.name}: key 'formats'"
+        return parse(declared, where)
+    return DEFAULT

@@ -31,7 +31,7 @@ Automatic for every table: Latin look-alike letters inside Cyrillic words (``lat
 and, for tables without a key, rows repeated exactly (``duplicated_row``).
 
 A selector is ``{table: T, column: C, where: {col: value | [values]}, on: [...], agg: ...}``.
-Agreement of a printed value with the computed one is :func:`helpers.tables.agrees`: the
+Agreement of a printed value with the computed one is :func:`esep.core.numbers.agrees`: the
 printed value must equal the computed one rounded (half up) *or* truncated to the printed
 number of decimals, so both habits of hand-made reports pass and real slips do not.
 
@@ -43,59 +43,14 @@ from __future__ import annotations
 
 import html
 import json
-import re
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import pandas as pd
 
-from helpers.fmt import auto as _fmt_auto
-from helpers.fmt import num as _fmt_num
-from helpers.tables import agrees
+from esep.core.numbers import agrees
+from esep.core.numbers import auto as _fmt_auto
+from esep.core.numbers import num as _fmt_num
 
-from . import schemas
-
-JSON_KEYS = ("report", "period", "source", "table", "row", "column", "declared", "computed", "message")
-
-
-@dataclass
-class Finding:
-    report: str
-    period: str | None
-    source: str
-    table: str
-    row: int | None
-    column: str | None
-    declared: Any
-    computed: Any
-    message: str
-    check: str = ""
-    message_kk: str = ""
-    letter: str | None = None
-
-    def as_json(self) -> dict:
-        d = asdict(self)
-        d.pop("letter")
-        return {k: _jsonable(d[k]) for k in (*JSON_KEYS, "check", "message_kk")}
-
-    def text(self) -> str:
-        where = [self.source]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f'column {self.letter} "{self.column}"' if self.letter else f'column "{self.column}"')
-        per = f" [{self.period}]" if self.period else ""
-        return f"warning: {', '.join(where)}{per}: {self.message}"
-
-
-def _jsonable(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if hasattr(v, "item"):
-        return v.item()
-    return v
+from esep.core import periods
+from esep.data.finding import Finding
 
 
 def _n(v) -> str:
@@ -353,35 +308,6 @@ CHECKS = {"total": _check_total, "share": _check_share, "compare": _check_compar
           "duplicate_profile": _check_duplicate_profile, "jump": _check_jump}
 
 
-def text_findings(report: str, stem: str, label: str, parsed: pd.DataFrame, texts: list[dict],
-                  table: schemas.Table | None) -> list[Finding]:
-    """Latin look-alike letters inside Cyrillic words (collected while parsing)."""
-    out = []
-    groups: dict[tuple, list[dict]] = {}
-    for t in texts:  # the same word in the same column: one finding naming every row
-        groups.setdefault((t["column"], t["word"]), []).append(t)
-    for same in groups.values():
-        t = same[0]
-        also = [x["row"] for x in same[1:]]
-        col = table.columns.get(t["column"]) if table else None
-        if col is not None and (col.allowed is not None or col.ref):
-            continue  # reported as an error with a hint by the allowed/ref check
-        row = parsed.iloc[t["row"] - 2]
-        period = row.get("period") if "period" in parsed.columns else None
-        odd = ", ".join(f"'{c}'" for c in t["odd"])
-        kind = "Latin" if all(re.match(r"[A-Za-z]", c) for c in t["odd"]) else "Cyrillic"
-        msg = (f"the word {t['word']!r} mixes Latin and Cyrillic letters ({kind} {odd}); retype it in "
-               "one alphabet" + (" (as printed?)" if kind == "Cyrillic" else "")
-               + (f"; also in row(s) {', '.join(map(str, also))}" if also else ""))
-        kk_kind = "латын" if kind == "Latin" else "кириллица"
-        out.append(Finding(report, None if period is None else str(period), label, stem, t["row"],
-                           t["column"], t["value"], None, msg, "latin_letters",
-                           f"«{t['word']}» сөзінде латын және кириллица әріптері араласқан "
-                           f"({kk_kind}: {', '.join(t['odd'])})"
-                           + (f"; сондай-ақ {', '.join(map(str, also))}-жолдарда." if also else "."), None))
-    return out
-
-
 def compute(loaded) -> list[Finding]:
     """Every finding for a loaded (error-free) report: text checks + declared checks."""
     ctx = _Ctx(loaded)
@@ -407,22 +333,7 @@ def compute(loaded) -> list[Finding]:
 
 # --- periods --------------------------------------------------------------------------
 
-def period_end(p: str | None) -> int | None:
-    """Months since year 0 when a period ends (semester 1 in December, school years and
-    calendar years taken as ending in June: calendar-year figures of these reports
-    close a school year)."""
-    if not p:
-        return None
-    m = re.match(r"^(\d{4})-(\d{4})-S([12])$", p)
-    if m:
-        return int(m[1]) * 12 + 12 if m[3] == "1" else int(m[2]) * 12 + 6
-    m = re.match(r"^(\d{4})-(\d{4})$", p)
-    if m:
-        return int(m[2]) * 12 + 6
-    m = re.match(r"^(\d{4})$", p)
-    if m:
-        return int(m[1]) * 12 + 6
-    return None
+period_end = periods.end_month  # one home: esep.core.periods
 
 
 def for_period(found: list[Finding], period: str | None) -> list[Finding]:
@@ -443,7 +354,7 @@ def for_period(found: list[Finding], period: str | None) -> list[Finding]:
 
 def findings_for(spec, period: str | None = None, incoming: str | None = None):
     """(findings, loaded) for a report; ``loaded.problems`` non-empty = errors, no findings."""
-    from . import validate
+    from esep.data import validate
 
     loaded = validate.load_report(spec, incoming=incoming)
     if loaded.problems:
@@ -460,7 +371,7 @@ def for_variant(found: list[Finding], spec, variant: str | None) -> list[Finding
     value). Findings about rows without that column (national tables, totals) stay."""
     if not variant or not getattr(spec, "expand", None) or not found:
         return list(found)
-    from . import validate
+    from esep.data import validate
 
     column = spec.expand.values_from.partition("#")[2]
     key = ("__frames__", spec.name, tuple((str(p), p.stat().st_mtime_ns)
@@ -485,10 +396,6 @@ def for_variant(found: list[Finding], spec, variant: str | None) -> list[Finding
         if is_total or pd.isna(slug) or str(slug).strip() in ("", variant, "total", spec.expand.default):
             keep.append(f)
     return keep
-
-
-def format_text(found: list[Finding]) -> str:
-    return "\n".join(f.text() for f in found)
 
 
 def format_json(found: list[Finding]) -> str:
@@ -539,7 +446,7 @@ _CACHE: dict[tuple, list[Finding]] = {}
 
 def for_unit(spec, period: str) -> list[Finding]:
     """Findings for a run unit (cached per report and input file state)."""
-    from . import validate
+    from esep.data import validate
 
     files = validate.input_files(spec)
     key = (spec.name, period, tuple((str(p), p.stat().st_mtime_ns) for p in files if p.is_file()))

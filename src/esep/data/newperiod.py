@@ -27,8 +27,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, params, schemas, validate
-from .errors import DataError, EsepError
+from esep.core import config
+from esep.core import params
+from esep.data import schemas
+from esep.data import validate
+from esep.core.errors import DataError, EsepError
 
 NOTE_SHEET = "Нұсқаулық"
 TYPE_KK = {
@@ -265,7 +268,7 @@ def merge(spec, period: str) -> dict[str, int]:
     return counts
 
 
-from .fsutil import atomic_write as _atomic_write, commit_files  # noqa: E402
+from esep.core.fsutil import atomic_write as _atomic_write, commit_files  # noqa: E402
 
 
-from .fsutil import rel as _rel  # noqa: E402
+from esep.core.fsutil import rel as _rel  # noqa: E402

@@ -11,47 +11,12 @@ Numbers in raw files may be plain (``22645``, ``80.5``) or in Kazakh print conve
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from .reports import ReportSpec
+from esep.core.reports import ReportSpec
 
-NONE_VALUES = {"", "-", "–", "—"}
-TEXT_COLUMNS = re.compile(r"(^period$|_slug$|^row_type$|^source$|^note$|name|^city$|^oblast$)")
-
-
-def coerce(df: pd.DataFrame, rel: str) -> pd.DataFrame:
-    """Turn numeric-looking columns into numbers; keep text columns as text."""
-    out = df.copy()
-    for col in out.columns:
-        if TEXT_COLUMNS.search(col):
-            out[col] = out[col].replace("", pd.NA).astype("string")
-            continue
-        vals = out[col]
-        nonempty = vals[~vals.isin(NONE_VALUES)]
-        if len(nonempty) == 0:
-            out[col] = pd.array([pd.NA] * len(vals), dtype="Float64")
-            continue
-        from .validate import parse_number
-
-        parsed = []
-        ok = True
-        for v in vals:
-            try:
-                parsed.append(parse_number(v)[0])
-            except ValueError:
-                ok = False
-                break
-        if ok:
-            ser = pd.Series(parsed, index=out.index, dtype="Float64")
-            if all(x is None or float(x).is_integer() for x in parsed):
-                ser = ser.astype("Int64")
-            out[col] = ser
-        else:
-            out[col] = vals.replace("", pd.NA).astype("string")
-    return out
 
 
 def load_raw_tables(spec: ReportSpec) -> dict[str, pd.DataFrame]:
@@ -59,7 +24,7 @@ def load_raw_tables(spec: ReportSpec) -> dict[str, pd.DataFrame]:
 
     Reading (CSV/cp1251/xlsx), the schema (``data/raw/<report>/schema.yaml``) and the
     wording of the problems live in :mod:`esep.validate`."""
-    from . import validate as _validate
+    from esep.data import validate as _validate
 
     return _validate.load_tables(spec)
 
@@ -76,7 +41,7 @@ def prepare_report(spec: ReportSpec) -> list[Path]:
 
 
 def atomic_write_parquet(df: pd.DataFrame, out: Path) -> None:
-    from .fsutil import temp_beside
+    from esep.core.fsutil import temp_beside
 
     tmp = temp_beside(out)
     try:

@@ -37,13 +37,13 @@ from pathlib import Path
 
 import yaml
 
-from . import config
-from .errors import DataError
+from esep.core import config, periods
+from esep.core.errors import DataError
 
 TYPES = {"text", "slug", "int", "count", "number", "percent", "period", "date", "bool"}
 NUMERIC = {"int", "count", "number", "percent"}
 SLUG_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
-PERIOD_RE = r"^(?:\d{4}-\d{4}-S[12]|\d{4}-\d{4}|\d{4})$"
+PERIOD_RE = periods.PATTERN  # one home: esep.core.periods
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 COLUMN_KEYS = {"type", "required", "allowed", "min", "max", "pattern", "ref", "ref_skip", "description"}
 TABLE_KEYS = {"key", "columns", "description", "template"}
@@ -212,4 +212,4 @@ def build_pandera(table: Table, present: list[str]):
                               strict=False, coerce=False)
 
 
-from .fsutil import rel as _rel  # noqa: E402
+from esep.core.fsutil import rel as _rel  # noqa: E402

@@ -39,12 +39,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, schemas
-from .errors import DataError
+from esep.core import config
+from esep.data import schemas
+from esep.core.errors import DataError
+from esep.core.numbers import NONE_VALUES, parse_number  # noqa: F401  (one parser)
 
 MAX_PER_FILE = 40
 NOTE_SHEETS = {"нұсқаулық", "readme", "instructions", "инструкция"}
-NONE_VALUES = {"", "-", "–", "—"}
 CYR = re.compile(r"[\u0400-\u04FF]")
 LAT = re.compile(r"[A-Za-z]")
 WORD = re.compile(r"[^\W\d_]+")
@@ -52,7 +53,6 @@ WORD = re.compile(r"[^\W\d_]+")
 LOOKALIKE = {"A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "I": "І", "K": "К", "M": "М",
              "O": "О", "P": "Р", "T": "Т", "X": "Х", "Y": "У", "a": "а", "c": "с", "e": "е",
              "i": "і", "o": "о", "p": "р", "x": "х", "y": "у", "h": "һ"}
-NUM_RE = re.compile(r"^[+-]?(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?(%?)$")
 
 
 # --- problems ------------------------------------------------------------------
@@ -309,19 +309,6 @@ def read_source(path: Path, sheet: str | None, table: str) -> Source:
 
 # --- cell parsing ----------------------------------------------------------------
 
-def parse_number(text: str) -> tuple[float | None, bool]:
-    """'22 645' -> (22645.0, False); '80,5%' -> (80.5, True); '-' -> (None, False)."""
-    t = re.sub(r"\s+%$", "%", text.strip())
-    if t in NONE_VALUES:
-        return None, False
-    m = NUM_RE.match(t)
-    if not m:
-        raise ValueError(text)
-    pct = bool(m.group(3))
-    t = t.rstrip("%")
-    for ch in (" ", "\u00a0", "\u202f"):
-        t = t.replace(ch, "")
-    return float(t.replace(",", ".")), pct
 
 
 def parse_cell(col: schemas.Column, text: str):
@@ -340,7 +327,7 @@ def parse_cell(col: schemas.Column, text: str):
     if text in ("",):
         return None
     if col.type == "period":
-        from .params import check_period
+        from esep.core.params import check_period
 
         if check_period(text):
             raise ValueError(text)
@@ -554,7 +541,7 @@ def load_report(spec, incoming: str | None = None, only_incoming: bool = False) 
     """Read, parse and check every raw input of ``spec`` (never raises for data problems:
     they are collected in ``Loaded.problems``). ``incoming``: also read
     ``incoming/<period>/`` (``only_incoming``: nothing else, for the template check)."""
-    from .findings import text_findings
+    from esep.data.finding import text_findings
 
     schema = schemas.load(spec.name)
     loaded = Loaded(spec.name, schema)
@@ -636,10 +623,39 @@ def rel_name(stem: str) -> str:
     return f"{stem}.csv"
 
 
-def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
-    """Frames for data/processed (same dtypes as prepare.coerce on plain CSV text)."""
-    from .prepare import coerce
+def coerce(df: pd.DataFrame, rel: str, text_columns=None) -> pd.DataFrame:
+    """Turn numeric-looking columns into numbers; keep text columns (``text_columns``: a
+    compiled regex from the report spec) as text."""
+    out = df.copy()
+    for col in out.columns:
+        if text_columns is not None and text_columns.search(col):
+            out[col] = out[col].replace("", pd.NA).astype("string")
+            continue
+        vals = out[col]
+        nonempty = vals[~vals.isin(NONE_VALUES)]
+        if len(nonempty) == 0:
+            out[col] = pd.array([pd.NA] * len(vals), dtype="Float64")
+            continue
+        parsed = []
+        ok = True
+        for v in vals:
+            try:
+                parsed.append(parse_number(v)[0])
+            except ValueError:
+                ok = False
+                break
+        if ok:
+            ser = pd.Series(parsed, index=out.index, dtype="Float64")
+            if all(x is None or float(x).is_integer() for x in parsed):
+                ser = ser.astype("Int64")
+            out[col] = ser
+        else:
+            out[col] = vals.replace("", pd.NA).astype("string")
+    return out
 
+
+def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
+    """Frames for data/processed (same dtypes as :func:`coerce` on plain CSV text)."""
     out = {}
     for rel in spec.inputs:
         stem = Path(rel).stem
@@ -653,7 +669,7 @@ def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
             for name, col in table.columns.items():
                 if name in text.columns and col.numeric:
                     text[name] = [_plain(v) for v in loaded.frames[stem][name]]
-        typed = coerce(text, rel)
+        typed = coerce(text, rel, spec.text_columns)
         if table is not None:
             for name, col in table.columns.items():
                 if name in typed.columns and not col.numeric:
@@ -689,16 +705,6 @@ def input_files(spec) -> list[Path]:
     return out
 
 
-def check_raw(rel: str, df: pd.DataFrame) -> list[str]:
-    """Backwards-compatible basic check of one already-read raw frame."""
-    problems = []
-    if len(df.columns) == 0:
-        problems.append(f"data/raw/{rel}, row 1: no header row")
-    elif len(df) == 0:
-        problems.append(f"data/raw/{rel}, row 2: header only, no data rows")
-    return problems
-
-
 def _plain(v) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
@@ -719,4 +725,4 @@ def _num(v) -> str:
     return _shown(float(v)) if v is not None else ""
 
 
-from .fsutil import rel as _rel  # noqa: E402
+from esep.core.fsutil import rel as _rel  # noqa: E402

@@ -14,7 +14,7 @@ class MissingDataError(FileNotFoundError):
 def processed_dir() -> Path:
     """``<root>/data/processed``, root from ``esep.config`` (honours ``ESEP_ROOT``)."""
     try:
-        from esep import config
+        from esep.core import config
         return Path(config.PROCESSED_DIR)
     except (ImportError, AttributeError):
         env = os.environ.get("ESEP_ROOT")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import fmt
+from .fmt import agrees, printed_decimals  # noqa: F401  (re-exported; home: esep.core.numbers)
 
 TOTAL = "Барлығы"
 ROW_TYPE = "row_type"
@@ -219,26 +220,6 @@ def wide(df: pd.DataFrame, index: Sequence[str] | str, columns: str,
 
 # --- declared vs computed ------------------------------------------------------
 
-def printed_decimals(x: Any) -> int:
-    """Decimals a printed value shows: 32.5 -> 1, 28.0 -> 0, 9.25 -> 2."""
-    d = fmt.to_decimal(x).normalize()
-    return max(0, -d.as_tuple().exponent)
-
-
-def agrees(computed: Any, printed: Any, decimals: int | None = None) -> bool:
-    """Does ``printed`` match ``computed`` at the printed precision?
-
-    Accepts both rounding (half up) and truncation of the computed value, since
-    hand-made reports do both. ``decimals`` None -> inferred from the printed value.
-    Both missing agree; one missing does not.
-    """
-    pm, cm = fmt.is_missing(printed), fmt.is_missing(computed)
-    if pm or cm:
-        return pm and cm
-    d = printed_decimals(printed) if decimals is None else decimals
-    p = fmt.round_half_up(printed, d)
-    c = fmt.to_decimal(computed)
-    return fmt.round_half_up(c, d) == p or fmt.truncate(c, d) == p
 
 
 def compare_declared(computed: pd.DataFrame, declared: pd.DataFrame,

@@ -34,8 +34,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import config, narrative
-from .errors import EsepError
+from esep.core import config
+from esep.notebook import narrative
+from esep.core.errors import EsepError
 
 META = "esep_narrative"
 GENERATED_TAGS = {"data-quality", "injected-parameters"}  # cells esep adds, never the editor's
@@ -153,8 +154,7 @@ def parse(text: str, path: Path, title: str = "") -> Record:
 
 
 def record_path(unit) -> Path:
-    base = config.NARRATIVE_DIR / unit.report
-    return base / unit.period / f"{unit.variant}.md" if unit.variant else base / f"{unit.period}.md"
+    return config.narrative_record(unit.report, unit.period, unit.variant)
 
 
 def _title(unit) -> str:
@@ -176,10 +176,10 @@ def save(rec: Record) -> None:
     _atomic_write(rec.path, rec.dumps())
 
 
-from .fsutil import atomic_write as _atomic_write  # noqa: E402
+from esep.core.fsutil import atomic_write as _atomic_write  # noqa: E402
 
 
-from .fsutil import rel as _rel  # noqa: E402
+from esep.core.fsutil import rel as _rel  # noqa: E402
 
 
 def _sha(text: str | None) -> str | None:
@@ -221,7 +221,7 @@ def _anchor_ok(cell) -> bool:
 
 def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
     """Put the recorded editor text into ``nb`` (in place) and remember what was written."""
-    from .scraps import read_scraps
+    from esep.notebook.scraps import read_scraps
 
     rec = load(unit) if rec is None else rec
     out = Applied(_rel(rec.path))
@@ -386,7 +386,7 @@ def record_from_notebook(unit, nb, rec: Record, *, confirm: bool) -> Sync:
     return sync
 
 
-def _warn(msg: str) -> None:
+def warn(msg: str) -> None:
     from rich.console import Console
 
     from rich.markup import escape
@@ -433,7 +433,7 @@ def record_pending(unit) -> list[str]:
         msg = (f"{unit.label}: changes to non-narrative cells in {_rel(nb_path)} are discarded by the rerun "
                f"(code cannot be changed this way; change notebooks/{unit.report}.ipynb instead): "
                + "; ".join(sync.locked) + f". The old notebook is kept at {_rel(keep)}")
-        _warn(msg)
+        warn(msg)
         lines.append(msg)
     return lines
 
@@ -450,15 +450,6 @@ def _keep_copy(unit, nb_path: Path) -> Path:
 # publish: record, check, render without executing
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class Published:
-    unit: object
-    recorded: list[str] = field(default_factory=list)
-    resolved: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-    outputs: list[Path] = field(default_factory=list)
-
-
 def check(unit, nb=None) -> tuple[list[str], list[str]]:
     """(placeholder errors, stale-number warnings) of the executed notebook as it is now."""
     if nb is None:
@@ -473,64 +464,10 @@ def check(unit, nb=None) -> tuple[list[str], list[str]]:
     return errors, stale
 
 
-def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
-    """Record the editor's changes, check them, render every format from the notebook."""
-    from . import run
-
-    paths = run.output_paths(unit, formats)
-    nb_path = paths["ipynb"]
-    if not nb_path.exists():
-        raise NarrativeError(f"{unit.label}: no executed notebook at {_rel(nb_path)}; "
-                             f"run `esep run {unit.report} --period {unit.period}` first")
-    nb = nbformat.read(str(nb_path), as_version=4)
-    rec = load(unit)
-    sync = record_from_notebook(unit, nb, rec, confirm=True)
-    if sync.changed:
-        save(rec)
-    res = Published(unit, sync.recorded, sync.resolved)
-    if sync.locked:
-        raise NarrativeError(
-            f"{unit.label}: not published — code cannot be changed this way (only narrative cells): "
-            + "; ".join(sync.locked)
-            + (f". Your narrative edits are recorded in {_rel(rec.path)}." if sync.recorded else ".")
-            + f" Run `esep run {unit.report} --period {unit.period}"
-            + (f" --only {unit.variant}" if unit.variant else "")
-            + "` to rebuild the notebook from the template (recorded prose is kept), then publish again.")
-    errors, stale = check(unit, nb)
-    if errors:
-        raise NarrativeError(f"{unit.label}: not published — unknown placeholder:\n  " + "\n  ".join(errors)
-                             + f"\n  Fix the cell in {_rel(nb_path)} and publish again.")
-    res.stale = stale
-    if strict and stale:
-        raise NarrativeError(f"{unit.label}: not published (--strict) — numbers that match no current "
-                             f"figure:\n  " + "\n  ".join(stale))
-
-    from . import manifest
-
-    doc: dict = manifest.read(paths["manifest"])
-    tracked_ids = set(nb.metadata[META]["narrative"])
-    doc["narrative"] = {
-        "record": _rel(rec.path) if rec.entries else None,
-        "record_sha256": hashlib.sha256(rec.dumps().encode("utf-8")).hexdigest() if rec.entries else None,
-        "edited_cells": list(rec.entries),
-        "conflicts": [f"cell {cid}: recorded edit has no narrative cell in the template any more"
-                      for cid, e in rec.entries.items() if not e.added and cid not in tracked_ids],
-        "stale_numbers": stale,
-    }
-    doc["published"] = run.now_iso()
-    from .rerender import render_unit
-
-    # the notebook (its edit-tracking metadata now matches the record) and the manifest's
-    # narrative part first, then every format from the notebook exactly as `esep render` does
-    run._commit({nb_path: nbformat.writes(nb), paths["manifest"]: manifest.dumps(doc)})
-    rendered = render_unit(spec, unit, formats)
-    res.outputs = [nb_path] + list(rendered.outputs)
-    return res
-
-
 def units(report: str, period: str, variant: str | None = None):
     """(spec, units) for a CLI command on one report and period."""
-    from . import params, reports
+    from esep.core import params
+    from esep.core import reports
 
     msg = params.check_period(period)
     if msg:
@@ -541,7 +478,7 @@ def units(report: str, period: str, variant: str | None = None):
 
 def figures_table(nb) -> list[tuple[str, str]]:
     """(placeholder, current value as printed) for the editor's reference."""
-    from .scraps import read_scraps
+    from esep.notebook.scraps import read_scraps
 
     rows = []
     for name, value in sorted(read_scraps(nb).items()):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import EsepError
+from esep.core.errors import EsepError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([a-z0-9]+)\s*)?\}\}")
 TAG = "narrative"
@@ -25,7 +25,7 @@ class PlaceholderError(EsepError):
 
 
 def format_value(name: str, value, style: str | None = None) -> str:
-    from helpers import fmt
+    from esep.core import numbers as fmt
 
     if value is None:
         return fmt.dash if hasattr(fmt, "dash") and isinstance(fmt.dash, str) else "-"
@@ -256,7 +256,7 @@ def in_skipped_section(cell, skipped) -> bool:
 
 def stale_numbers(nb, scraps: dict | None = None) -> list[tuple[str, Literal]]:
     """(cell label, literal) for every hand-typed number that matches no current figure."""
-    from .scraps import read_scraps
+    from esep.notebook.scraps import read_scraps
 
     scraps = read_scraps(nb) if scraps is None else scraps
     values = figure_values(scraps)
@@ -273,7 +273,7 @@ def stale_numbers(nb, scraps: dict | None = None) -> list[tuple[str, Literal]]:
 
 def placeholder_errors(nb, scraps: dict | None = None) -> list[str]:
     """One readable line per narrative cell that names an unknown figure."""
-    from .scraps import read_scraps
+    from esep.notebook.scraps import read_scraps
 
     scraps = read_scraps(nb) if scraps is None else scraps
     skipped = skipped_sections(scraps)
@@ -286,26 +286,3 @@ def placeholder_errors(nb, scraps: dict | None = None) -> list[str]:
             names = ", ".join("{{ %s }}" % b for b in dict.fromkeys(bad))
             errors.append(f"{cell_label(idx, cell, with_id=True)}: {names} names no glued figure")
     return errors
-
-
-# --------------------------------------------------------------------------------------
-# Hooks used by the runner (details in esep.edits)
-# --------------------------------------------------------------------------------------
-
-def record_pending(unit) -> list[str]:
-    """Before executing ``unit``: record edits still unrecorded in its executed notebook."""
-    from . import edits
-
-    return edits.record_pending(unit)
-
-
-def apply_recorded(unit, nb):
-    """After executing ``unit``: put the recorded editor prose into ``nb``; warn on conflicts.
-
-    Returns an ``edits.Applied`` (``.manifest()`` is what goes into the manifest)."""
-    from . import edits
-
-    applied = edits.apply_recorded(unit, nb)
-    for msg in applied.conflicts:
-        edits._warn(msg)
-    return applied

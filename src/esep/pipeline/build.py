@@ -24,10 +24,12 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from . import cache, config, params, reports
-from .errors import EsepError
+from esep.pipeline import cache
+from esep.core import config
+from esep.core import params
+from esep.core import reports
+from esep.core.errors import EsepError
 
-DEFAULT_FORMATS = ("html",)
 RUN_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # as run.execute passes them
 
 console = Console(highlight=False)
@@ -43,7 +45,7 @@ class BuildResults(list):
 
 
 def _result(unit, status, seconds=0.0, message=""):
-    from .run import Result
+    from esep.pipeline.run import Result
 
     return Result(unit, status, seconds, message)
 
@@ -99,7 +101,7 @@ def prepare_all(specs: Iterable[reports.ReportSpec], force: bool = False) -> dic
             with cache.lock(f"prepare-{spec.name}"):
                 if not force and cache.prepare_fresh(spec, key):
                     continue  # another esep process just did it
-                from . import prepare
+                from esep.data import prepare
 
                 prepare.prepare_report(spec)
                 cache.save_prepare(spec, key)
@@ -116,7 +118,7 @@ def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool, w
     does the other units first and comes back with ``wait=True``."""
     from filelock import Timeout
 
-    from . import kernels
+    from esep.notebook import kernels
 
     t0 = time.perf_counter()
     lk = cache.lock(f"unit-{unit.key}")
@@ -129,7 +131,7 @@ def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool, w
             if not force and cache.check(spec, unit, formats, key).fresh:
                 return _result(unit, "skipped", time.perf_counter() - t0,
                                "up to date (built meanwhile by another esep process)")
-            from .run import run_unit
+            from esep.pipeline.run import run_unit
 
             kernels.activate(spares=spare_after)
             try:
@@ -163,7 +165,7 @@ def _init_worker(formats, spares: bool) -> None:
     """Pool worker start-up: boot a kernel first, then pay the imports once, meanwhile."""
     from multiprocessing import util
 
-    from . import kernels
+    from esep.notebook import kernels
 
     kernels.activate(spares=spares)
     if spares:
@@ -174,12 +176,13 @@ def _init_worker(formats, spares: bool) -> None:
     util.Finalize(None, kernels.stop_spare, exitpriority=10)
     import papermill  # noqa: F401
 
-    from . import render, run  # noqa: F401
+    from esep.publish import render  # noqa: F401
+    from esep.pipeline import run
 
     render._exporter()
     if any(f != "html" for f in formats):
         try:
-            from . import formats as fmts
+            from esep.publish import formats as fmts
 
             fmts.warm(formats)  # WeasyPrint import + font config, pandoc reference.docx
         except Exception:  # noqa: BLE001
@@ -197,7 +200,7 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
     n = len(todo)
     workers = max(1, min(jobs, n))
     if workers == 1:
-        from . import kernels
+        from esep.notebook import kernels
 
         try:
             busy = []
@@ -250,12 +253,12 @@ def _run_stale(todo, formats, force, jobs, done_cb) -> None:
 
 
 def build(report: str | None = None, period: str | None = None, variant: str | None = None,
-          formats=DEFAULT_FORMATS, on_result: Callable | None = None, *, force: bool = False,
+          formats=("html",), on_result: Callable | None = None, *, force: bool = False,
           jobs: int | None = None) -> BuildResults:
     """Build every stale unit (all units with ``force``); return one result per unit."""
     t0 = time.perf_counter()
     jobs = jobs or default_jobs()
-    from . import formats as fmts
+    from esep.publish import formats as fmts
 
     requested = tuple(formats) if formats else None
     cache.reset_memo()
@@ -314,7 +317,7 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
     index_path = config.OUTPUT_DIR / "index.html"
     if any(r.status == "ok" for r in out) or (out and not index_path.exists()
                                                and any(r.status == "skipped" for r in out)):
-        from . import index
+        from esep.publish import index
 
         index.write_index()
     out.seconds, out.jobs, out.force = time.perf_counter() - t0, jobs, force
@@ -386,9 +389,9 @@ def summary(results: list):
 
 
 def status(report: str | None = None, period: str | None = None, variant: str | None = None,
-           formats=DEFAULT_FORMATS) -> list[tuple]:
+           formats=("html",)) -> list[tuple]:
     """(unit, fresh: bool | None, reason) for every unit; None = its params file is invalid."""
-    from . import formats as fmts
+    from esep.publish import formats as fmts
 
     cache.reset_memo()
     units, bad = plan(report, period, variant)

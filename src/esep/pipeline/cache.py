@@ -13,7 +13,7 @@ written after its last successful build (``output/.esep/cache/units/<period>/<re
 - ``narrative``: the recorded prose edits, ``narrative/<report>/<period>.md`` or
   ``narrative/<report>/<period>/<variant>.md`` (see :mod:`esep.edits`);
 - ``code``: ``helpers`` and ``esep`` source and templates, except modules that cannot
-  change an output (:data:`NOT_OUTPUT_CODE`: the CLI, this module, the scheduler...);
+  change an output (:data:`esep.core.code.NOT_OUTPUT_CODE`: the CLI, this module, the scheduler...);
 - ``versions``: :func:`esep.manifest.package_versions` (python, papermill, pandas...);
 - ``formats``: every requested format must have been built (asking for ``pdf`` after an
   HTML-only build rebuilds; asking for fewer formats does not);
@@ -37,15 +37,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.util import find_spec
 from pathlib import Path
 
-from . import config
+from esep.core import config
 
 RECORD_VERSION = 1
 # esep modules whose code cannot change what a unit writes (scheduling, CLI, caching)
-NOT_OUTPUT_CODE = {"cli.py", "build.py", "cache.py", "index.py", "lazy_imports.py", "kernels.py",
-                   "__main__.py"}
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "incoming"}
 KIND_LABEL = {
     "template": "template", "params": "params", "raw": "raw data", "processed": "processed data",
@@ -58,6 +55,7 @@ _hash_memo: dict[str, str] = {}
 def reset_memo() -> None:
     """Forget file hashes computed so far (call at the start of each build/status)."""
     _hash_memo.clear()
+    _code_memo.clear()
 
 
 def sha256_file(path: Path) -> str:
@@ -71,7 +69,7 @@ def sha256_file(path: Path) -> str:
     return _hash_memo[key]
 
 
-from .fsutil import rel  # noqa: E402  (one implementation, re-exported)
+from esep.core.fsutil import rel  # noqa: E402  (one implementation, re-exported)
 
 
 def _files_under(folder: Path, skip_md: bool = False) -> list[Path]:
@@ -91,28 +89,18 @@ def _files_under(folder: Path, skip_md: bool = False) -> list[Path]:
 
 # --- what a unit reads ----------------------------------------------------------------
 
-def _package_dir(name: str) -> Path | None:
-    spec = find_spec(name)  # does not import the package
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
+def code_hashes(spec) -> dict[str, str]:
+    """The code that shapes ``spec``'s outputs (see :mod:`esep.core.code`), labelled
+    ``helpers/oblast.py`` / ``esep/kit/tables.py`` / ``esep/publish/render.py``."""
+    from esep.core import code
+
+    memo = f"__code__{spec.name}"
+    if memo not in _hash_memo:
+        _hash_memo[memo] = json.dumps(code.code_hashes(spec.notebook, config.SRC_DIR, _code_memo))
+    return json.loads(_hash_memo[memo])
 
 
-def code_hashes() -> dict[str, str]:
-    """Source of ``helpers`` and ``esep`` (+ esep's templates), labelled ``esep/run.py``."""
-    if "__code__" in _hash_memo:
-        return json.loads(_hash_memo["__code__"])
-    out = {}
-    for pkg in ("helpers", "esep"):
-        d = _package_dir(pkg)
-        if d is None:
-            continue
-        for p in _files_under(d):
-            if pkg == "esep" and p.parent == d and p.name in NOT_OUTPUT_CODE:
-                continue
-            out[f"{pkg}/{p.relative_to(d).as_posix()}"] = sha256_file(p)
-    _hash_memo["__code__"] = json.dumps(out)
-    return out
+_code_memo: dict = {}
 
 
 def raw_dirs(spec) -> list[Path]:
@@ -149,10 +137,7 @@ def processed_hashes(spec) -> dict[str, str]:
 
 
 def narrative_paths(unit) -> list[Path]:
-    base = config.NARRATIVE_DIR / unit.report
-    if unit.variant:
-        return [base / unit.period / f"{unit.variant}.md"]
-    return [base / f"{unit.period}.md"]
+    return [config.narrative_record(unit.report, unit.period, unit.variant)]
 
 
 def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
@@ -167,7 +152,7 @@ def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
                                       .encode()).hexdigest()
     narrative = {rel(p): sha256_file(p) for p in narrative_paths(unit) if p.is_file()}
     return {"template": template, "params": params, "raw": raw_hashes(spec),
-            "processed": processed_hashes(spec), "narrative": narrative, "code": code_hashes()}
+            "processed": processed_hashes(spec), "narrative": narrative, "code": code_hashes(spec)}
 
 
 # = esep.manifest.KEY_PACKAGES (not imported: importing manifest loads importlib.metadata,
@@ -263,7 +248,7 @@ def load_record(path: Path) -> dict | None:
 
 
 def _atomic_json(path: Path, doc: dict) -> None:
-    from .fsutil import atomic_write
+    from esep.core.fsutil import atomic_write
 
     atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True))
 
@@ -341,8 +326,8 @@ def prepare_record_path(spec) -> Path:
 
 
 def prepare_key(spec) -> str:
-    blob = json.dumps({"raw": raw_hashes(spec), "code": {k: v for k, v in code_hashes().items()
-                                                         if k.startswith("esep/")},
+    blob = json.dumps({"raw": raw_hashes(spec), "code": {k: v for k, v in code_hashes(spec).items()
+                                                         if k.startswith("esep/") and not k.startswith("esep/kit/")},
                        "spec": sha256_file(spec.spec_path) if spec.spec_path else None,
                        "versions": versions()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .errors import EsepError
+from esep.core.errors import EsepError
 
 
 @dataclass
@@ -28,7 +28,8 @@ def render_unit(spec, unit, formats=("html",)) -> Rendered:
 
     import nbformat
 
-    from . import manifest, run
+    from esep.publish import manifest
+    from esep.pipeline import run
 
     paths = run.output_paths(unit, formats)
     nb_path = paths["ipynb"]
@@ -52,6 +53,6 @@ def render_unit(spec, unit, formats=("html",)) -> Rendered:
     doc["rendered"] = {"at": run.now_iso(), "formats": list(rendered),
                        "versions": manifest.package_versions()}
     staged[paths["manifest"]] = manifest.dumps(doc)
-    run._commit(staged)
+    run.commit(staged)
     res.outputs = list(staged)
     return res

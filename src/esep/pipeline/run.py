@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import config, manifest, narrative  # nbformat/render are imported where used: `esep build`
+from esep.core import config  # nbformat/render are imported where used: `esep build`
+from esep.notebook import edits
+from esep.notebook.execute import execute
+from esep.publish import manifest
 # with nothing to do must not pay for them (see esep/cache.py)
-from .errors import EsepError, RunError
-from .params import RunUnit
-from .reports import ReportSpec
+from esep.core.errors import EsepError
+from esep.core.params import RunUnit
+from esep.core.reports import ReportSpec
 
-DEFAULT_FORMATS = ("html",)
 
 
 @dataclass
@@ -39,7 +41,7 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def output_paths(unit: RunUnit, formats=DEFAULT_FORMATS) -> dict[str, Path]:
+def output_paths(unit: RunUnit, formats=("html",)) -> dict[str, Path]:
     base = unit.output_base()
     paths = {"ipynb": base.with_suffix(".ipynb"), "manifest": base.with_suffix(".manifest.json")}
     for fmt in formats:
@@ -47,57 +49,15 @@ def output_paths(unit: RunUnit, formats=DEFAULT_FORMATS) -> dict[str, Path]:
     return paths
 
 
-def _failed_path(unit: RunUnit) -> Path:
-    return config.STATE_DIR / "failed" / (unit.key.replace("/", "__") + ".ipynb")
-
-
-def _describe_failure(exc, nb_path: Path) -> str:
-    """'cell 7 (first line...): KeyError: 'x'' from a papermill execution error."""
-    idx = getattr(exc, "cell_index", None)
-    ename = getattr(exc, "ename", type(exc).__name__)
-    evalue = getattr(exc, "evalue", str(exc))
-    src = getattr(exc, "source", "") or ""
-    first = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
-    if isinstance(idx, int):
-        # papermill inserts an 'injected-parameters' cell: report the template's numbering
-        try:
-            import nbformat
-
-            cells = nbformat.read(str(nb_path), as_version=4).cells[:idx]
-            idx -= sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
-        except Exception:  # noqa: BLE001 - numbering is best effort
-            pass
-    where = f"cell {idx + 1} of the template" if isinstance(idx, int) else "a cell"
-    if first:
-        where += f" ({first[:60]!r})"
-    return f"{where} failed: {ename}: {evalue}\n  the failed notebook is kept at {manifest.rel(nb_path)}"
-
-
-def execute(spec: ReportSpec, unit: RunUnit, out_nb: Path) -> None:
-    """Run the template with papermill into ``out_nb``; RunError on a failing cell."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    try:
-        pm.execute_notebook(
-            str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
-            progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
-    except PapermillExecutionError as exc:
-        failed = _failed_path(unit)
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        if out_nb.exists():
-            shutil.copyfile(out_nb, failed)
-        raise RunError(f"{unit.label}: {_describe_failure(exc, failed)}") from None
-
-
-def place_of(unit: RunUnit, scraps: dict) -> str | None:
+def place_of(spec: ReportSpec, unit: RunUnit, scraps: dict) -> str | None:
+    """The report's place for its title block: glued ``report_place``, else the first of
+    the spec's ``place_params`` with a value (not the expand default)."""
     if scraps.get("report_place"):
         return str(scraps["report_place"])
-    for key in ("city", "oblast", "region", "district"):
+    default = spec.expand.default if spec.expand else "all"
+    for key in spec.place_params:
         v = unit.params.get(key)
-        if isinstance(v, str) and v != "all":
+        if isinstance(v, str) and v != default:
             return v
     return None
 
@@ -105,23 +65,23 @@ def place_of(unit: RunUnit, scraps: dict) -> str | None:
 def render_outputs(spec: ReportSpec, unit: RunUnit, nb, formats, fingerprint: str,
                    built: datetime) -> dict[str, bytes | str]:
     """Produce every requested format in memory (nothing written yet)."""
-    from . import render
-    from .scraps import read_scraps
+    from esep.publish import render
+    from esep.notebook.scraps import read_scraps
 
     scraps = read_scraps(nb)
-    page = render.render_html(nb, title=spec.title, period=unit.period, place=place_of(unit, scraps),
+    page = render.render_html(nb, title=spec.title, period=unit.period, place=place_of(spec, unit, scraps),
                               fingerprint=fingerprint, built=built)
     out: dict[str, bytes | str] = {"html": page}
     extra = [f for f in formats if f != "html"]
     if extra:
-        from . import formats as fmts
+        from esep.publish import formats as fmts
 
         for f in extra:
             out[f] = fmts.convert(page, f, title=spec.title, period=unit.period)
     return {k: v for k, v in out.items() if k in formats}
 
 
-def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result:
+def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
     import nbformat
 
     t0 = time.perf_counter()
@@ -131,21 +91,25 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
     tmpdir = Path(tempfile.mkdtemp(prefix="run-", dir=config.STATE_DIR))
     try:
         tmp_nb = tmpdir / "executed.ipynb"
-        narrative.record_pending(unit)  # unpublished prose edits in the old notebook: record first
+        edits.record_pending(unit)  # unpublished prose edits in the old notebook: record first
         execute(spec, unit, tmp_nb)
         nb = nbformat.read(str(tmp_nb), as_version=4)
-        inputs = [config.RAW_DIR / r for r in spec.inputs]
+        from esep.data.validate import input_files
+
+        inputs = input_files(spec)  # the files that hold the raw data: CSV, a table's .xlsx or the report's workbook
         hashes = manifest.input_hashes(inputs)
         fp = manifest.fingerprint(hashes)
         built = datetime.now()
         nb.metadata["esep"] = {"report": unit.report, "period": unit.period, "variant": unit.variant,
                                "parameters": unit.params, "data_fingerprint": fp[:12],
                                "built": built.isoformat(timespec="seconds")}
-        from . import findings  # data-quality warnings -> "Деректер сапасы" appendix (issue 7)
+        from esep.data import findings  # data-quality warnings -> "Деректер сапасы" appendix (issue 7)
 
         quality = findings.for_variant(findings.for_unit(spec, unit.period), spec, unit.variant)
         nb.cells.append(findings.appendix_cell(quality, spec.name))
-        narr = narrative.apply_recorded(unit, nb)  # editor prose from narrative/ (after every generated cell)
+        narr = edits.apply_recorded(unit, nb)
+        for msg in narr.conflicts:
+            edits.warn(msg)  # editor prose from narrative/ (after every generated cell)
         rendered = render_outputs(spec, unit, nb, formats, fp, built)
         finished = now_iso()
         doc = manifest.build_manifest(
@@ -156,14 +120,14 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
         )
         doc["narrative"] = narr.manifest()
         doc["warnings_count"] = len(quality)
-        from .scraps import read_scraps
+        from esep.notebook.scraps import read_scraps
 
-        doc["place"] = place_of(unit, read_scraps(nb))  # shown in output/index.html
+        doc["place"] = place_of(spec, unit, read_scraps(nb))  # shown in output/index.html
         staged = {paths["ipynb"]: nbformat.writes(nb)}
         for f, content in rendered.items():
             staged[paths[f]] = content
         staged[paths["manifest"]] = manifest.dumps(doc)
-        _commit(staged)
+        commit(staged)
         return Result(unit, "ok", time.perf_counter() - t0, "", list(staged))
     except EsepError as exc:
         return Result(unit, "failed", time.perf_counter() - t0, str(exc))
@@ -171,8 +135,8 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=DEFAULT_FORMATS) -> Result
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _commit(staged: dict[Path, str | bytes]) -> None:
+def commit(staged: dict[Path, str | bytes]) -> None:
     """Write all files to temp names, then rename them into place one after another."""
-    from .fsutil import commit_files
+    from esep.core.fsutil import commit_files
 
     commit_files(staged)

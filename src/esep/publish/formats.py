@@ -31,45 +31,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .errors import EsepError
+from esep.core.errors import EsepError
 
-FORMATS = ("html", "pdf", "docx")
-DEFAULT = ("html", "pdf")
-ENV = "ESEP_FORMATS"
 TEMPLATES = Path(__file__).parent / "templates"
 
-
-# --- which formats --------------------------------------------------------------
-
-def parse(value: str | Iterable[str], where: str = "--to") -> tuple[str, ...]:
-    """'pdf,docx' or ['pdf', 'docx'] -> ('html', 'pdf', 'docx'): known names, HTML first
-    (every other format is made from the HTML), no duplicates."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    fmts = [str(f).strip().lower() for f in items if str(f).strip()]
-    bad = [f for f in fmts if f not in FORMATS]
-    if bad:
-        raise EsepError(f"{where}: unknown format(s) {', '.join(bad)} (choose from {', '.join(FORMATS)})")
-    return tuple(f for f in FORMATS if f == "html" or f in fmts)
-
-
-def default_formats() -> tuple[str, ...]:
-    """Formats when nothing else is asked: ``ESEP_FORMATS`` if set, else HTML + PDF."""
-    env = os.environ.get(ENV, "").strip()
-    return parse(env, ENV) if env else DEFAULT
-
-
-def resolve(spec, requested: Iterable[str] | None = None) -> tuple[str, ...]:
-    """The formats to write for ``spec``: explicit request > ESEP_FORMATS > spec
-    ``formats:`` key > HTML + PDF."""
-    if requested:
-        return parse(requested)
-    if os.environ.get(ENV, "").strip():
-        return default_formats()
-    declared = (getattr(spec, "extra", None) or {}).get("formats")
-    if declared:
-        where = f"{getattr(spec, 'spec_path', None) or spec.name}: key 'formats'"
-        return parse(declared, where)
-    return DEFAULT
+# which formats: one home, esep.core.reports (re-exported for callers of this module)
+from esep.core.reports import DEFAULT, ENV, FORMATS, default_formats, parse, resolve  # noqa: E402,F401
 
 
 def convert(page: str, fmt: str, *, title: str = "", period: str = "") -> bytes:

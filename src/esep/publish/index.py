@@ -5,8 +5,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from . import config
-from .render import TEMPLATES, atomic_write, period_label
+from esep.core import config
+from esep.publish.render import TEMPLATES, atomic_write, period_label
 
 FORMATS = ("html", "pdf", "docx", "ipynb")
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from . import config
+from esep.core import config
 
 KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pandas", "pyarrow",
                 "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint",
@@ -25,7 +25,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-from .fsutil import rel  # noqa: E402,F401  (re-exported: run/rerender use manifest.rel)
+from esep.core.fsutil import rel  # noqa: E402,F401  (re-exported: run/rerender use manifest.rel)
 
 
 def package_versions() -> dict[str, str]:
@@ -71,19 +71,12 @@ def data_fingerprint(hashes: dict[str, str]) -> str:
     return fingerprint({k: v for k, v in hashes.items() if k.startswith(raw)} or hashes)
 
 
-@lru_cache(maxsize=1)
-def code_hashes() -> dict[str, str]:
-    """Digests of the code that computed the numbers: ``src/helpers`` (imported by the
-    notebooks) and ``src/esep`` with its templates (rendering). Per process."""
-    import esep
-    import helpers
+def code_hashes(spec) -> dict[str, str]:
+    """Digests of the code that shaped the outputs: the helper modules the notebook
+    imports (transitively) and the engine's output-shaping code (esep.core.code)."""
+    from esep.core import code
 
-    out = {}
-    for name, pkg in (("helpers", helpers), ("esep", esep)):
-        root = Path(pkg.__file__).parent
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".css"))
-        out[name] = fingerprint({p.relative_to(root).as_posix(): sha256_file(p) for p in files})
-    return out
+    return code.code_hashes(spec.notebook, config.SRC_DIR)
 
 
 def build_manifest(*, unit, spec, params_file: Path | None, inputs: list[Path], started: str,
@@ -101,7 +94,7 @@ def build_manifest(*, unit, spec, params_file: Path | None, inputs: list[Path], 
         "spec": {rel(spec_path): sha256_file(spec_path)} if spec_path and Path(spec_path).is_file() else {},
         "inputs": ins,
         "data_fingerprint": data_fingerprint(ins)[:12],
-        "code": code_hashes(),
+        "code": code_hashes(spec),
         "versions": package_versions(),
         "git": git_state(),
         "started": started,

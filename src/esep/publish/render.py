@@ -16,25 +16,21 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__
-from . import narrative
-from .scraps import is_scrap_output, read_scraps
+from esep import __version__
+from esep.core import periods
+from esep.notebook import narrative
+from esep.notebook.scraps import is_scrap_output, read_scraps
 
 TEMPLATES = Path(__file__).parent / "templates"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove", "remove_cell", "hide"}
 
 
 def period_label(period: str) -> str:
-    """'2023-2024-S2' -> '2023-2024 оқу жылының 2-жартыжылдығы' etc."""
-    m = re.match(r"^(\d{4})-(\d{4})-S([12])$", period)
-    if m:
-        return f"{m[1]}-{m[2]} оқу жылының {m[3]}-жартыжылдығы"
-    if re.match(r"^\d{4}-\d{4}$", period):
-        return f"{period} оқу жылы"
-    return f"{period} жыл"
+    """'2023-2024-S2' -> '2023-2024 оқу жылының 2-жартыжылдығы' (home: esep.core.periods.label)."""
+    return periods.label(period)
 
 
-from .fsutil import atomic_write  # noqa: E402,F401  (re-exported: index uses it)
+from esep.core.fsutil import atomic_write  # noqa: E402,F401  (re-exported: index uses it)
 
 
 def reader_notebook(nb):
@@ -130,7 +126,3 @@ EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*
 def external_urls(page: str) -> list[str]:
     """Every place a page would load something from the network (should be none)."""
     return [page[max(0, m.start() - 40): m.end() + 60] for m in EXTERNAL_URL.finditer(page)]
-
-
-def read_notebook(path: Path):
-    return nbformat.read(str(path), as_version=4)

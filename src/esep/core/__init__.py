@@ -1,0 +1,1 @@
+"""esep.core: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""esep.data: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""esep.notebook: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,77 @@
+"""Execute one unit's template with papermill (in-process) into a notebook file.
+
+On a failing cell the failed notebook is kept in ``output/.esep/failed/`` and a
+:class:`RunError` names the template cell (papermill's injected cell not counted) and
+the error. The kernel runs in the project folder with the project's ``src/`` first on
+its import path, so ``import helpers`` finds the project's own helpers (and, through
+``helpers.__path__``, esep's generic kit).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from esep.core import config
+from esep.core.errors import RunError
+from esep.core.fsutil import rel
+
+
+# esep.kit's stand-in ``helpers`` for projects without src/helpers (a path, not an import:
+# the engine never imports the kit)
+FALLBACK_DIR = str(Path(__file__).resolve().parents[1] / "kit" / "_path")
+
+
+def failed_path(unit) -> Path:
+    return config.STATE_DIR / "failed" / (unit.key.replace("/", "__") + ".ipynb")
+
+
+def kernel_env() -> None:
+    """Environment every kernel inherits: the project (ESEP_ROOT) and its src/ on PYTHONPATH."""
+    root = str(config.ROOT)
+    os.environ["ESEP_ROOT"] = root
+    first = [str(config.SRC_DIR), FALLBACK_DIR]
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in first]
+    os.environ["PYTHONPATH"] = os.pathsep.join(first + parts)
+
+
+def _describe_failure(exc, nb_path: Path) -> str:
+    """'cell 7 (first line...): KeyError: 'x'' from a papermill execution error."""
+    idx = getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    src = getattr(exc, "source", "") or ""
+    first = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
+    if isinstance(idx, int):
+        # papermill inserts an 'injected-parameters' cell: report the template's numbering
+        try:
+            import nbformat
+
+            cells = nbformat.read(str(nb_path), as_version=4).cells[:idx]
+            idx -= sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+        except Exception:  # noqa: BLE001 - numbering is best effort
+            pass
+    where = f"cell {idx + 1} of the template" if isinstance(idx, int) else "a cell"
+    if first:
+        where += f" ({first[:60]!r})"
+    return f"{where} failed: {ename}: {evalue}\n  the failed notebook is kept at {rel(nb_path)}"
+
+
+def execute(spec, unit, out_nb: Path) -> None:
+    """Run the template with papermill into ``out_nb``; RunError on a failing cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    kernel_env()
+    try:
+        pm.execute_notebook(
+            str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
+            progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except PapermillExecutionError as exc:
+        failed = failed_path(unit)
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if out_nb.exists():
+            shutil.copyfile(out_nb, failed)
+        raise RunError(f"{unit.label}: {_describe_failure(exc, failed)}") from None

@@ -1,0 +1,1 @@
+"""esep.pipeline: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""esep.publish: see docs/ARCHITECTURE.md."""
