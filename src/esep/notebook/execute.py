@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from esep.core import config
@@ -26,13 +27,23 @@ def failed_path(unit) -> Path:
     return config.STATE_DIR / "failed" / (unit.key.replace("/", "__") + ".ipynb")
 
 
-def kernel_env() -> None:
-    """Environment every kernel inherits: the project (ESEP_ROOT) and its src/ on PYTHONPATH."""
-    root = str(config.ROOT)
-    os.environ["ESEP_ROOT"] = root
+@contextmanager
+def kernel_env():
+    """While executing: the environment kernels inherit names the project (ESEP_ROOT) and
+    puts its src/ first on PYTHONPATH; restored afterwards (tests run many projects)."""
+    saved = {k: os.environ.get(k) for k in ("ESEP_ROOT", "PYTHONPATH")}
+    os.environ["ESEP_ROOT"] = str(config.ROOT)
     first = [str(config.SRC_DIR), FALLBACK_DIR]
     parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in first]
     os.environ["PYTHONPATH"] = os.pathsep.join(first + parts)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _describe_failure(exc, nb_path: Path) -> str:
@@ -62,13 +73,13 @@ def execute(spec, unit, out_nb: Path) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    kernel_env()
     try:
-        pm.execute_notebook(
-            str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
-            progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
+        with kernel_env():
+            pm.execute_notebook(
+                str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
+                progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
     except PapermillExecutionError as exc:
         failed = failed_path(unit)
         failed.parent.mkdir(parents=True, exist_ok=True)

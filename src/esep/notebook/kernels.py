@@ -23,13 +23,18 @@ KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 _state = {"spares": False, "spare": None, "extra": None}
 
 
+def _sig(kernel_name: str, cwd: str, extra_arguments) -> tuple:
+    """What makes a kernel fit a notebook: spec, folder, arguments, project and import path."""
+    return (kernel_name, cwd, tuple(extra_arguments), os.environ.get("ESEP_ROOT"), os.environ.get("PYTHONPATH"))
+
+
 def _start(kernel_name: str, cwd: str, extra_arguments: list[str]):
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     km = AsyncKernelManager(kernel_name=kernel_name)
     run_sync(km.start_kernel)(extra_arguments=list(extra_arguments) + KERNEL_ARGS, cwd=cwd)
-    km._esep_sig = (kernel_name, cwd, tuple(extra_arguments), os.environ.get("ESEP_ROOT"))
+    km._esep_sig = _sig(kernel_name, cwd, extra_arguments)
     return km
 
 
@@ -55,7 +60,7 @@ def stop_spare() -> None:
 
 def _take(kernel_name: str, cwd: str, extra_arguments: list[str]):
     km, _state["spare"] = _state["spare"], None
-    sig = (kernel_name, cwd, tuple(extra_arguments or ()), os.environ.get("ESEP_ROOT"))
+    sig = _sig(kernel_name, cwd, extra_arguments or ())
     if km is not None and getattr(km, "_esep_sig", None) != sig:
         _stop(km)
         km = None

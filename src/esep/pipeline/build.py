@@ -170,7 +170,10 @@ def _init_worker(formats, spares: bool) -> None:
     kernels.activate(spares=spares)
     if spares:
         try:
-            kernels.start_spare("python3", str(config.ROOT), RUN_KERNEL_ARGS)
+            from esep.notebook.execute import kernel_env
+
+            with kernel_env():  # the same environment execute() gives a kernel
+                kernels.start_spare("python3", str(config.ROOT), RUN_KERNEL_ARGS)
         except Exception:  # noqa: BLE001 - the unit will start its kernel itself
             pass
     util.Finalize(None, kernels.stop_spare, exitpriority=10)
