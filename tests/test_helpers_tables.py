@@ -132,3 +132,29 @@ def test_nullable_dtypes_from_prepare():
     assert pd.isna(shares[1])
     diff = tables.compare_declared(tables.declared(out), tables.declared(df), on="level", columns="n")
     assert diff[["declared", "computed"]].values.tolist() == [[27, 14]]
+
+
+@pytest.mark.parametrize("dtype", ["int64[pyarrow]", "Int64", "int64"])
+def test_with_total_on_any_integer_backend(dtype):
+    # pyarrow-backed integers implement no `%`: with_total used to crash with
+    # NotImplementedError: mod not implemented
+    df = pd.DataFrame({"k": ["a", "b"], "v": pd.array([1200, 22645], dtype=dtype)})
+    out = tables.with_total(df, "k", "v")
+    assert out["v"].tolist() == [1200, 22645, 23845]
+    assert out["row_type"].tolist() == ["part", "part", "total"]
+
+
+def test_with_total_on_pyarrow_columns_with_missing_values():
+    df = pd.DataFrame({"k": ["a", "b", "c"],
+                       "v": pd.array([1, None, 2], dtype="int64[pyarrow]"),
+                       "w": pd.array([0.5, 1.5, None], dtype="double[pyarrow]")})
+    out = tables.with_total(df, "k", ["v", "w"])
+    assert out["v"].iloc[-1] == 3 and out["w"].iloc[-1] == 2.0
+    assert out["v"].isna().tolist() == [False, True, False, False]
+
+
+def test_wide_on_pyarrow_floats():
+    df = pd.DataFrame({"k": ["a", "a", "b", "b"], "c": ["x", "y", "x", "y"],
+                       "v": pd.array([1.0, 2.0, 3.0, 4.0], dtype="double[pyarrow]")})
+    out = tables.wide(df, "k", "c", "v")
+    assert out["x"].tolist() == [1, 3] and out["y"].tolist() == [2, 4]

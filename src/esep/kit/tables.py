@@ -100,9 +100,19 @@ def with_total(df: pd.DataFrame, label_col: str, value_cols: Sequence[str] | str
     out = pd.concat(pieces, ignore_index=True)
     for c in value_cols:  # keep integer columns integer when possible
         s = out[c]
-        if s.notna().all() and pd.api.types.is_numeric_dtype(s) and (s % 1 == 0).all():
+        if pd.api.types.is_numeric_dtype(s) and _whole(s):
             out[c] = s.astype("int64")
     return out
+
+
+def _whole(s: pd.Series) -> bool:
+    """Every value present and integral. Works for every numeric backend: numpy, the
+    nullable ``Int64``/``Float64`` and pyarrow-backed columns (``int64[pyarrow]``
+    implements no ``%``), by comparing as plain floats."""
+    if not s.notna().all():
+        return False
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return bool(np.isfinite(v).all() and (v % 1 == 0).all())
 
 
 def share(part: Any, whole: Any) -> Any:
@@ -213,7 +223,7 @@ def wide(df: pd.DataFrame, index: Sequence[str] | str, columns: str,
             [(c[0], "") if c[0] in index else c for c in out.columns])
     for c in out.columns:  # back to ints where the pivot made floats
         s = out[c]
-        if pd.api.types.is_float_dtype(s) and s.notna().all() and (s % 1 == 0).all():
+        if pd.api.types.is_float_dtype(s) and _whole(s):
             out[c] = s.astype("int64")
     return out
 
