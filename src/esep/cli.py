@@ -389,6 +389,46 @@ def merge(report: str = typer.Argument(..., help="Report type."),
     console.print(f"Next: esep run {report} --period {period}", markup=False)
 
 
+@app.command("init")
+def init_cmd(directory: str = typer.Argument(..., metavar="DIR", help="New (or empty) folder for the project."),
+             example: str = typer.Option("example", "--example", help="Name of the example report type."),
+             period: Optional[str] = typer.Option(None, "--period", "-p",
+                                                  help="Period of the example's data and params "
+                                                       "(default: the current school year).")):
+    """Create a new esep project in DIR: layout, Makefile, environment.yml, README and one
+    small working example report (no copy of esep's code: it uses the installed esep)."""
+    from esep.scaffold import init_project
+
+    try:
+        res = init_project(directory, example=example, period=period)
+    except EsepError as exc:
+        _fail(str(exc))
+    console.print(f"Created an esep project in {res.root} ({len(res.files)} files), "
+                  f"with the example report '{example}'.", markup=False, soft_wrap=True)
+    console.print(f"Next:\n  cd {directory}\n  esep build      # or: make report\n  make test",
+                  markup=False, soft_wrap=True)
+
+
+@app.command("new-report")
+def new_report_cmd(name: str = typer.Argument(..., help="Name of the report type (lowercase snake_case)."),
+                   period: Optional[str] = typer.Option(None, "--period", "-p",
+                                                        help="Period of its first params file and sample data "
+                                                             "(default: the current school year)."),
+                   title: Optional[str] = typer.Option(None, "--title", help="The report's title (Kazakh).")):
+    """Scaffold a report type in this project: spec, notebook, params, raw data with
+    schema.yaml and data dictionary, helper module and test. It builds right away."""
+    from esep.scaffold import DEFAULT_TITLE, new_report
+
+    try:
+        res = new_report(name, period=period, title=title or DEFAULT_TITLE)
+    except EsepError as exc:
+        _fail(str(exc))
+    for rel in res.rel():
+        console.print(f"  created {rel}", markup=False)
+    console.print(f"Next: esep build {name}   (then replace data/raw/{name}/ with your data: "
+                  "rules in esep's docs/adding-a-report.md)", markup=False, soft_wrap=True)
+
+
 def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scripts])
     """Run the CLI; Ctrl-C and any user mistake that escaped a command end in one line."""
     try:
