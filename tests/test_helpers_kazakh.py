@@ -141,3 +141,11 @@ def test_forms_lists_every_case():
 def test_unknown_case_is_an_error():
     with pytest.raises(ValueError):
         kz.numeral(5, "vocative")
+
+
+def test_ordinals():
+    assert kz.numeral(7, "ord") == "7-ші"
+    assert kz.numeral(10, "ord") == "10-шы"
+    assert kz.numeral(8, "ord") == "8-ші"
+    assert kz.numeral(1, "ord") == "1-ші"
+    assert kz.numeral(6, "ord") == "6-шы"

@@ -10,7 +10,8 @@ or front ``е/і``) and the consonant of the ending (assimilation to the last so
 - 25% -> "жиырма бес пайыз" -> пайыз -> ``25%-ға``; 1,3 млн -> миллион -> ``1,3 млн-ға``.
 
 Cases: ``nom`` (no ending), ``gen`` (ілік), ``dat`` (барыс), ``acc`` (табыс), ``loc``
-(жатыс), ``abl`` (шығыс), ``ins`` (көмектес), ``poss`` (3rd-person possessive, тәуелдік).
+(жатыс), ``abl`` (шығыс), ``ins`` (көмектес), ``poss`` (3rd-person possessive, тәуелдік);
+``ord`` writes the ordinal as printed with digits (``7-ші``, ``10-шы``).
 
 Changes: :func:`change` writes "25 жобаға азайды", "21 ұйымға (60%-ға) өсті",
 "өзгерген жоқ" — the verb carries the direction, so the number is written without a sign.
@@ -25,6 +26,7 @@ from typing import Any
 from . import fmt
 
 CASES = ("nom", "gen", "dat", "acc", "loc", "abl", "ins", "poss")
+FORMS = CASES + ("ord",)   # ord: the ordinal "7-ші", "10-шы" (жетінші, оныншы)
 
 UNITS = ["нөл", "бір", "екі", "үш", "төрт", "бес", "алты", "жеті", "сегіз", "тоғыз"]
 TENS = ["", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан"]
@@ -126,10 +128,12 @@ _ENDINGS = {
 
 def ending(word: str, case: str) -> str:
     """The case ending a word takes (without hyphen): ``ending("тоғыз", "dat") == "ға"``."""
-    if case not in CASES:
-        raise ValueError(f"unknown case {case!r}; known: {', '.join(CASES)}")
+    if case not in FORMS:
+        raise ValueError(f"unknown case {case!r}; known: {', '.join(FORMS)}")
     if case == "nom":
         return ""
+    if case == "ord":
+        return "шы" if _harmony(word) == "back" else "ші"
     final = _final(word)
     if word.lower().endswith(("к", "қ")) and case == "dat":
         # қырық -> қырыққа, бөлек -> бөлекке (к/қ doubles, the ending follows the letter)
