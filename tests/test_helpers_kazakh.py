@@ -149,3 +149,15 @@ def test_ordinals():
     assert kz.numeral(8, "ord") == "8-ші"
     assert kz.numeral(1, "ord") == "1-ші"
     assert kz.numeral(6, "ord") == "6-шы"
+
+
+def test_date_range_in_kazakh():
+    assert kz.date_range("2018-04-26", "2018-05-12") == "2018 ж. 26 сәуір – 12 мамыр"
+    assert kz.date_range("2019-03-11", "2019-04-12") == "2019 ж. 11 наурыз – 12 сәуір"
+    assert kz.date_range(None, "2019-04-12") == "-"
+
+
+def test_shared_rank_names_the_ties():
+    assert kz.shared_rank(8, ["Қызылорда обл."]) == "8 (Қызылорда обл. да осы орында)"
+    assert kz.shared_rank(3, []) == "3"
+    assert kz.shared_rank(2, ["Түркістан"]) == "2 (Түркістан да осы орында)"

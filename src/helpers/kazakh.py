@@ -221,3 +221,32 @@ def change(delta: Any, unit: str | None = None, *, pct: Any = None, decimals: in
     if not fmt.is_missing(pct):
         head += f" ({numeral(abs(fmt.round_half_up(pct, pct_decimals)), 'dat', pct=True, decimals=pct_decimals)})"
     return f"{head} {verb(shown, style)}"
+
+
+MONTHS = ["қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз",
+          "қыркүйек", "қазан", "қараша", "желтоқсан"]
+
+
+def date_range(start: Any, end: Any) -> str:
+    """``"2018-04-26", "2018-05-12" -> "2018 ж. 26 сәуір – 12 мамыр"`` (one year printed
+    once; two years: ``"2018 ж. 26 желтоқсан – 2019 ж. 12 қаңтар"``); missing -> ``"-"``."""
+    import pandas as pd
+
+    if fmt.is_missing(start) or fmt.is_missing(end):
+        return fmt.DASH
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    left = f"{a.year} ж. {a.day} {MONTHS[a.month - 1]}"
+    right = f"{b.day} {MONTHS[b.month - 1]}" if a.year == b.year else f"{b.year} ж. {b.day} {MONTHS[b.month - 1]}"
+    return f"{left} – {right}"
+
+
+def shared_rank(rank: Any, others: list[str]) -> str:
+    """A rank said with its ties: ``shared_rank(8, ["Қызылорда обл."]) ==
+    "8 (Қызылорда обл. да осы орында)"``; no ties -> ``"8"``; missing -> ``"-"``."""
+    if fmt.is_missing(rank):
+        return fmt.DASH
+    shown = fmt.num(rank)
+    if not others:
+        return shown
+    last = others[-1].rstrip(".").split()[-1]
+    return f"{shown} ({', '.join(others)} {ending(last, 'loc')} осы орында)"
