@@ -161,3 +161,8 @@ def test_shared_rank_names_the_ties():
     assert kz.shared_rank(8, ["Қызылорда обл."]) == "8 (Қызылорда обл. да осы орында)"
     assert kz.shared_rank(3, []) == "3"
     assert kz.shared_rank(2, ["Түркістан"]) == "2 (Түркістан да осы орында)"
+
+
+def test_date_attr():
+    assert kz.date_attr("2024-11-28") == "2024 жылғы 28 қарашадағы"
+    assert kz.date_attr("2022-09-08") == "2022 жылғы 8 қыркүйектегі"

@@ -250,3 +250,14 @@ def shared_rank(rank: Any, others: list[str]) -> str:
         return shown
     last = others[-1].rstrip(".").split()[-1]
     return f"{shown} ({', '.join(others)} {ending(last, 'loc')} осы орында)"
+
+
+def date_attr(d: Any) -> str:
+    """A date as an attribute: ``"2024-11-28" -> "2024 жылғы 28 қарашадағы"``."""
+    import pandas as pd
+
+    if fmt.is_missing(d):
+        return fmt.DASH
+    t = pd.Timestamp(d)
+    month = MONTHS[t.month - 1]
+    return f"{t.year} жылғы {t.day} {month}{ending(month, 'loc')}{'ғы' if _harmony(month) == 'back' else 'гі'}"
