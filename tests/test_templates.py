@@ -27,3 +27,31 @@ def test_spec_inputs_exist(name):
     spec = SPECS[name]
     missing = [p for p in spec.input_paths if not p.exists() and not p.with_suffix(".xlsx").exists()]
     assert missing == []
+
+
+import re  # noqa: E402
+
+from esep import narrative  # noqa: E402
+
+# a letter, or a hyphen and a letter, right after a placeholder is a case ending typed
+# by hand: the template must name a glued form (helpers.kazakh / report.glue_forms)
+_ENDING_AFTER = re.compile(r"\}\}(?:%?-?[^\W\d_])")
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_no_case_ending_typed_after_a_placeholder(name):
+    nb = nbformat.read(str(SPECS[name].notebook), as_version=4)
+    bad = [m.group(0) + " in " + c.source[max(0, m.start() - 40):m.end() + 10]
+           for c in nb.cells if c.cell_type == "markdown"
+           for m in _ENDING_AFTER.finditer(c.source)]
+    assert bad == []
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_changes_are_said_with_a_verb_not_ozgerdi(name):
+    nb = nbformat.read(str(SPECS[name].notebook), as_version=4)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    # "+21 ұйымға өзгерді" reads machine-made: the helper writes өсті / азайды
+    assert not re.search(r"\{\{[^}]*:signed\s*\}\}\s+\w+\s+өзгерді", prose)
+    assert "өзгерді" not in prose
+    assert narrative.PLACEHOLDER.search(prose)
