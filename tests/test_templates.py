@@ -31,7 +31,7 @@ def test_spec_inputs_exist(name):
 
 import re  # noqa: E402
 
-from esep import narrative  # noqa: E402
+from esep.notebook import narrative  # noqa: E402
 
 # a letter, or a hyphen and a letter, right after a placeholder is a case ending typed
 # by hand: the template must name a glued form (helpers.kazakh / report.glue_forms)
