@@ -4,8 +4,9 @@ import nbformat
 from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 
 cells = []
-def code(src, tags=None):
+def code(cid, src, tags=None):
     c = new_code_cell(src.strip("\n"))
+    c.id = cid
     if tags:
         c.metadata["tags"] = tags
     cells.append(c)
@@ -17,8 +18,9 @@ def unwrap(text):
         items = re.split(r"\n(?=\d+\. |#)", block)
         out.append("\n".join(" ".join(l.strip() for l in it.split("\n")) for it in items))
     return "\n\n".join(out)
-def md(src, narrative=True, section=None):
+def md(cid, src, narrative=True, section=None):
     c = new_markdown_cell(unwrap(src))
+    c.id = cid
     if narrative:
         c.metadata["tags"] = ["narrative"]
     if section:
@@ -27,12 +29,12 @@ def md(src, narrative=True, section=None):
         assert not line.startswith("{{") or section is None or line.startswith(("{{ school_year", "{{ order_label", "{{ period_label", "{{ city")), line
     cells.append(c)
 
-code('''
+code("ci-co-parameters-1", '''
 period = "2023-2024-S2"
 city = "Астана"
 ''', ["parameters"])
 
-code('''
+code("ci-co-remove-1", '''
 from IPython.display import display
 
 from helpers import charts, data, periods, present, quality, tables
@@ -91,7 +93,7 @@ glue("author", texts.get("author"))
 
 
 # ---------------------------------------------------------------- headline
-code('''
+code("ci-co-code-1", '''
 head = ci.headline(kinds, projects)
 if head.empty:
     skipped.append("headline")
@@ -117,7 +119,7 @@ glue("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count i
      ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct", row_type="total"))
 ''')
 
-md('''
+md("ci-ma-headline-1", '''
 {{ order_label }} (№{{ order_no }}) негізінде білім беру ұйымдарында
 {{ projects_total }} инновациялық жоба іске асырылуда: {{ school_year }} оқу жылына
 {{ projects_opened }} инновациялық жоба ашылды және өткен оқу жылынан {{ projects_extended }}
@@ -132,7 +134,7 @@ md('''
 елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct }} құрайды.
 ''', section="headline")
 
-code('''
+code("ci-co-code-2", '''
 fig1 = ci.figure1(kinds)          # the intro's counts: one value per kind in text and figure
 fig1_printed = ci.figure1_printed(kinds)
 if fig1.empty:
@@ -149,7 +151,7 @@ glue("figure_projects_all", ci.value(fig1, "projects", row_type="total") if len(
 glue("figure_projects_city", ci.value(fig1, "projects", kind_key="city") if len(fig1) else None)
 ''')
 
-md('''
+md("ci-ma-narrative-1", '''
 Ағымдағы оқу жылында білім беру саласындағы талдау және зерттеу бөлімінің әдіскерлері жұмыс
 жоспарына сәйкес инновациялық жобаның педагог-кураторларына іске асырылып жатқан жобалар
 бойынша құжаттаманы қалыптастыру және жүргізу бойынша әдістемелік көмек көрсете отырып,
@@ -172,7 +174,7 @@ md('''
 ''')
 
 # ---------------------------------------------------------------- table 1
-code('''
+code("ci-co-code-3", '''
 t1 = ci.by_level(d["levels_opened"], [prev_year, year],
                  labels={"projects": "Инновациялық жобалар саны", "orgs": "ББҰ саны"}, top="columns")
 if t1.empty:
@@ -194,7 +196,7 @@ glue("opened_orgs", opened_now["orgs"])
 ''')
 
 # ---------------------------------------------------------------- table 2
-code('''
+code("ci-co-code-4", '''
 t2 = ci.by_level(d["levels_semester"], [prev_period, period],
                  labels={"projects": "Жартыжылдықтағы жобалар саны", "orgs": "Жартыжылдықтағы ББҰ саны"})
 if t2.empty:
@@ -214,7 +216,7 @@ glue("semester_orgs", sem_totals["orgs"])
 ''')
 
 # ---------------------------------------------------------------- table 3
-code('''
+code("ci-co-code-5", '''
 load_one = ci.reconcile_load(load, tables.only(d["levels_semester"], period=period)) if len(load) else load
 load_fixed = load_one[load_one["declared_orgs"].notna()] if len(load_one) else load_one
 t3 = ci.project_load(load_one) if len(load_one) else load
@@ -234,7 +236,7 @@ glue("secondary_orgs_of_all_pct", None if sec_total is None or orgs_in_projects 
      else tables.share(sec_total, orgs_in_projects))
 ''')
 
-md('''
+md("ci-ma-project-load-1", '''
 Статистикаға сәйкес жекелеген орта білім беру ұйымдары бірнеше жобаларды іске асырады:
 
 1. орта білім беру ұйымдарының жалпы санынан ({{ secondary_orgs }}):
@@ -248,7 +250,7 @@ md('''
 4. {{ special_orgs_1_project }} арнайы білім беру ұйымында 1 жоба іске асырылады.
 ''', section="project_load")
 
-code('''
+code("ci-co-code-6", '''
 if t3.empty:
     skipped.append("project_load")
     note(f"{periods.label(year, 'loc')} бір мезгілде іске асырылатын жобалар туралы дерек жоқ.")
@@ -268,14 +270,14 @@ else:
         note=(f"* ББҰ саны деңгейлер бойынша бір дереккөзден (2-кесте) алынды. {fixes}." if fixes else None)))
 ''')
 
-md('''
+md("ci-ma-project-load-2", '''
 Осылайша, инновациялық жобаларды енгізу бойынша негізгі үлес орта білім беру ұйымдарына
 тиесілі: жобаларды іске асыратын {{ orgs_in_projects }} білім беру ұйымының
 {{ secondary_orgs_poss }} ({{ secondary_orgs_of_all_pct }}) – орта білім беру ұйымдары.
 ''', section="project_load")
 
 # ---------------------------------------------------------------- international orgs, figure 2
-code('''
+code("ci-co-code-7", '''
 intl = ci.international_orgs(d["international_orgs"], [prev_year, year])
 intl_now = intl[intl["period"] == year]
 intl_prev = intl[intl["period"] == prev_year]
@@ -311,7 +313,7 @@ for name, g in [("global_scholars", gs), ("ib", ib)]:
     glue(f"{name}_orgs_verb", None if g["change"] is None else kz.verb(g["change"]))
 ''')
 
-md('''
+md("ci-ma-state-orgs-1", '''
 {{ school_year }} оқу жылында {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінен
 халықаралық жобаларға білім беру ұйымдарының {{ international_orgs }} немесе
 {{ international_orgs_of_state_pct }} қатысады, оның ішінде {{ international_tvet_orgs }} ТжКБ
@@ -320,7 +322,7 @@ md('''
 беру ұйымы немесе {{ international_secondary_orgs_pct }}.
 ''', section="state_orgs")
 
-md('''
+md("ci-ma-project-growth-1", '''
 Өткен {{ prev_school_year }} оқу жылымен салыстырғанда білім беру ұйымдарында келесі
 халықаралық жобалардың іске асырылу деңгейінің өскені байқалады:
 
@@ -333,7 +335,7 @@ md('''
    {{ ib_orgs_change:signed }} ББҰ немесе {{ ib_orgs_change_pct }}.
 ''', section="project_growth")
 
-code('''
+code("ci-co-code-8", '''
 if intl.empty:
     skipped.append("international_orgs")
     note(f"{periods.label(year, 'loc')} халықаралық жобаларды іске асыратын ББҰ туралы дерек жоқ.")
@@ -344,7 +346,7 @@ else:
                                   "өсу динамикасы"), ylabel="ББҰ саны"))
 ''')
 
-md('''
+md("ci-ma-state-orgs-2", '''
 Деректерге сүйене отырып, мемлекеттік білім беру ұйымдарының
 {{ international_orgs_of_state_pct_poss }} халықаралық жобаларды іске асырады, өйткені
 {{ city }} қаласы бойынша {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінде
@@ -354,13 +356,13 @@ md('''
 арнайы білім беру, {{ state_orgs_additional }} қосымша білім беру ұйымдары бар.
 ''', section="state_orgs")
 
-md('''
+md("ci-ma-international-growth-1", '''
 {{ school_year }} оқу жылында халықаралық жобаларды іске асыратын орта білім беру ұйымдарының
 саны {{ prev_school_year }} оқу жылымен салыстырғанда {{ international_secondary_orgs_change_text }}:
 {{ prev_school_year }} оқу жылында олар {{ international_secondary_orgs_prev_year }} болған.
 ''', section="international_growth")
 
-md('''
+md("ci-ma-council-1", '''
 Инновациялық жобалар мен эксперименттік алаңдардың аралық нәтижелерін және сапалы іске
 асырылуын қадағалау мақсатында жылына {{ expert_council_meetings_per_year }} рет қалалық
 Сараптамалық кеңестің отырысы өткізіледі. {{ project_city_level_years }} жыл бойы іске
@@ -369,7 +371,7 @@ md('''
 ''', section="council")
 
 # ---------------------------------------------------------------- table 4
-code('''
+code("ci-co-code-9", '''
 if state.empty:
     skipped.append("state_orgs")
 if None in (sec_prev, sec_now):
@@ -415,7 +417,7 @@ if None in (y_prev["projects"], y_now["projects"]):
     skipped.append("levels_yearly_growth")
 ''')
 
-md('''
+md("ci-ma-levels-yearly-growth-1", '''
 Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында
 {{ year_projects_prev_year }} инновациялық жоба іске асырылса, {{ school_year }} оқу жылында
 олардың саны {{ year_projects_change_text }}{{ year_projects_reason }}: инновациялық жобалар саны {{ year_projects }} болды, ал
@@ -423,7 +425,7 @@ md('''
 {{ prev_school_year }} оқу жылымен салыстырғанда {{ year_orgs_change_text }}{{ year_orgs_caveat }}.
 ''', section="levels_yearly_growth")
 
-code('''
+code("ci-co-code-10", '''
 t4 = ci.by_level(d["levels_yearly"], [prev2_year, prev_year, year],
                  labels={"projects": "Жобалар саны", "orgs": "Білім беру ұйымдарының саны"})
 if t4.empty:
@@ -439,7 +441,7 @@ else:
 ''')
 
 # ---------------------------------------------------------------- table 5
-code('''
+code("ci-co-code-11", '''
 t5 = ci.projects_table(projects, orgs_now, members, orgs_in_projects) if len(projects) else projects
 member_orgs = ci.member_orgs(members) if len(members) else members
 mem_total = ci.value(member_orgs, "orgs", row_type="total") if len(member_orgs) else None
@@ -469,14 +471,14 @@ if pupils_dyn["pupils_change_vs_prev_year"][0] is None:
     skipped.append("pupils_change")
 ''')
 
-md('''
+md("ci-ma-narrative-2", '''
 ## 2. Жобалар бойынша ББҰ-ның қамтылуы, іс-шаралар және контингент
 
 {{ period_label_loc }} инновациялық жобаларды іске асыратын
 ұйымдардың үлесін талдай отырып, төмендегі кестеде көрсетілген келесідей деректер бар.
 ''')
 
-code('''
+code("ci-co-code-12", '''
 if t5.empty:
     skipped.append("projects")
     note(f"{periods.label(period, 'attr')} жобалар бойынша дерек жоқ.")
@@ -493,7 +495,7 @@ else:
                 "pupils": "Оқушылардың қатысуы"}))
 ''')
 
-md('''
+md("ci-ma-projects-1", '''
 Деректерге сүйене отырып, инновациялық жобаларды іске асыратын {{ orgs_in_projects }} білім
 беру ұйымының ішінде жоғарыда көрсетілген {{ listed_projects }} инновациялық жобаға білім беру
 ұйымдарының {{ member_orgs }} немесе {{ member_orgs_pct_poss }} қатысады, оның ішінде
@@ -501,7 +503,7 @@ md('''
 {{ member_tvet_orgs }} ТжКБ ұйымы.
 ''', section="projects")
 
-md('''
+md("ci-ma-pupils-change-1", '''
 Осылайша, білім беру ұйымдарындағы инновациялық жобалар бойынша контингент
 {{ period_label_loc }} өткен оқу жылымен салыстырғанда {{ pupils_change_vs_prev_year_text }},
 ал {{ prev_semester_label_abl }} салыстырғанда
@@ -509,7 +511,7 @@ md('''
 ''', section="pupils_change")
 
 # ---------------------------------------------------------------- table 6
-code('''
+code("ci-co-code-13", '''
 t6 = ci.events_table(events, orgs_now) if len(events) else events
 if t6.empty:
     skipped.append("events")
@@ -534,7 +536,7 @@ glue("events_top_project_pct", float(top["events_pct"].iloc[0]) if len(top) else
 ''')
 
 # ---------------------------------------------------------------- table 7
-code('''
+code("ci-co-code-14", '''
 t7 = ci.language_table(languages, orgs_now) if len(languages) else languages
 kaz = ci.value(t7, "kaz", row_type="total") if len(t7) else None
 rus = ci.value(t7, "rus", row_type="total") if len(t7) else None
@@ -564,20 +566,20 @@ glue("languages_change_quoted_note", " (алдыңғы кезеңнің дере
      "келтірілді)" if languages_quoted and kaz_change is not None else "")
 ''')
 
-md('''
+md("ci-ma-languages-1", '''
 Төмендегі кестенің деректеріне сәйкес, оқыту тілдері бойынша білім алушылардың ішкі
 құрылымын байқауға болады: {{ period_label_loc }} қазақ тілінде білім алушылар саны
 {{ pupils_kaz }} немесе {{ pupils_kaz_pct }}, орыс тілінде {{ pupils_rus }} немесе
 {{ pupils_rus_pct }} құрайды.
 ''', section="languages")
 
-md('''
+md("ci-ma-languages-change-1", '''
 Деректерге сәйкес, оқыту тілдері бөлінісінде инновациялық жобалар бойынша білім алушылар саны
 {{ period_label_loc }} {{ prev_period_label_abl }} салыстырғанда қазақ тілінде оқитындар
 {{ pupils_kaz_change_text }}, орыс тілінде оқитындар {{ pupils_rus_change_text }}{{ languages_change_quoted_note }}.
 ''', section="languages_change")
 
-code('''
+code("ci-co-code-15", '''
 if t7.empty:
     skipped.append("languages")
     note(f"{periods.label(period, 'attr')} оқыту тілдері бойынша дерек жоқ.")
@@ -592,7 +594,7 @@ else:
         labels={"project_name": "Жобалар", "orgs": "ББҰ саны", **langs}))
 ''')
 
-md('''
+md("ci-ma-narrative-3", '''
 Осылайша, инновациялық жобалар шеңберінде инновациялық қызметті тиімді және сапалы
 ұйымдастыру үшін елорданың білім беру ұйымдарының өкілдері мен педагогтеріне білім беруде
 енгізілетін жобаның концепциясын, құрылымын, кезеңдерін, күтілетін нәтижелерін зерделеу
@@ -616,16 +618,16 @@ md('''
 қолдануы осы процестегі маңызды қадам болып табылады.
 ''')
 
-md('''
+md("ci-ma-narrative-4", '''
 {{ author }}
 ''')
 
 # ---------------------------------------------------------------- checks appendix
-md('''
+md("ci-ma-markdown-1", '''
 ## Қосымша. Мәтіндегі сандар мен үлестерді тексеру
 ''', narrative=False)
 
-code('''
+code("ci-co-code-16", '''
 years_shown = [prev2_year, prev_year, year]
 quoted_vs_computed = {
     "projects_running": ci.value(head, "projects", row_type="total") if len(head) else None,
@@ -696,13 +698,12 @@ else:
                 "computed": "Есептелген"}))
 ''')
 
-# Stable cell ids (narrative edits in narrative/<report>/<period>.md are keyed by cell id):
-# derived from the cell's role, not random, so regenerating the notebook keeps them.
-seen = {}
-for c in cells:
-    role = (c.metadata.get("esep", {}).get("section") or (c.metadata.get("tags") or [c.cell_type])[0])
-    seen[role] = seen.get(role, 0) + 1
-    c.id = f"ci-{c.cell_type[:2]}-{role}-{seen[role]}".replace("_", "-")
+# Stable cell ids: every cell names its own id (the first argument of md()/code()), never
+# derived from its position, so inserting or removing a cell leaves every other id as it
+# was (narrative edits in narrative/<report>/<period>.md are keyed by cell id).
+# tests/test_templates.py keeps this generator's output equal to the committed notebook.
+dupes = sorted({c.id for c in cells if [d.id for d in cells].count(c.id) > 1})
+assert not dupes, f"cell ids used twice: {dupes}"
 nb = new_notebook(cells=cells)
 nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                "language_info": {"name": "python"}}
