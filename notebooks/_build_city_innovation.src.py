@@ -4,8 +4,9 @@ import nbformat
 from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
 
 cells = []
-def code(src, tags=None):
+def code(cid, src, tags=None):
     c = new_code_cell(src.strip("\n"))
+    c.id = cid
     if tags:
         c.metadata["tags"] = tags
     cells.append(c)
@@ -17,8 +18,9 @@ def unwrap(text):
         items = re.split(r"\n(?=\d+\. |#)", block)
         out.append("\n".join(" ".join(l.strip() for l in it.split("\n")) for it in items))
     return "\n\n".join(out)
-def md(src, narrative=True, section=None):
+def md(cid, src, narrative=True, section=None):
     c = new_markdown_cell(unwrap(src))
+    c.id = cid
     if narrative:
         c.metadata["tags"] = ["narrative"]
     if section:
@@ -27,18 +29,20 @@ def md(src, narrative=True, section=None):
         assert not line.startswith("{{") or section is None or line.startswith(("{{ school_year", "{{ order_label", "{{ period_label", "{{ city")), line
     cells.append(c)
 
-code('''
+code("ci-co-parameters-1", '''
 period = "2023-2024-S2"
 city = "Астана"
 ''', ["parameters"])
 
-code('''
+code("ci-co-remove-1", '''
 from IPython.display import display
 
-from helpers import charts, data, periods, present, tables
+from helpers import charts, data, periods, present, quality, tables
 from helpers import city_innovation as ci
+from helpers import fmt
+from helpers import kazakh as kz
 from helpers.captions import Captions
-from helpers.report import glue, note
+from helpers.report import glue, glue_forms, note
 
 REPORT = "city_innovation"
 charts.setup()
@@ -53,7 +57,7 @@ prev_period = periods.shift(period, -1)             # same semester a year earli
 d = data.load_all(REPORT, [
     "projects_by_kind", "projects", "project_orgs", "project_members", "levels_opened",
     "levels_semester", "orgs_by_project_count", "levels_yearly", "international_orgs",
-    "state_orgs", "events", "pupils_by_language", "quoted"], city=city)
+    "state_orgs", "events", "pupils_by_language", "quoted", "texts"], city=city)
 
 kinds = data.for_period(d["projects_by_kind"], period)
 projects = data.for_period(d["projects"], period)
@@ -82,12 +86,14 @@ glue("prev_semester_label_abl", periods.label(periods.previous_semester(period),
 glue("school_year", year)
 glue("prev_school_year", prev_year)
 glue("semester", periods.semester(period))
-glue("orgs_in_projects", orgs_in_projects)
+glue_forms("orgs_in_projects", orgs_in_projects, "gen")
+texts = dict(zip(data.for_period(d["texts"], period)["key"], data.for_period(d["texts"], period)["text"]))
+glue("author", texts.get("author"))
 ''', ["remove"])
 
 
 # ---------------------------------------------------------------- headline
-code('''
+code("ci-co-code-1", '''
 head = ci.headline(kinds, projects)
 if head.empty:
     skipped.append("headline")
@@ -113,7 +119,7 @@ glue("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count i
      ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct", row_type="total"))
 ''')
 
-md('''
+md("ci-ma-headline-1", '''
 {{ order_label }} (№{{ order_no }}) негізінде білім беру ұйымдарында
 {{ projects_total }} инновациялық жоба іске асырылуда: {{ school_year }} оқу жылына
 {{ projects_opened }} инновациялық жоба ашылды және өткен оқу жылынан {{ projects_extended }}
@@ -128,8 +134,9 @@ md('''
 елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct }} құрайды.
 ''', section="headline")
 
-code('''
-fig1 = ci.figure1(kinds)
+code("ci-co-code-2", '''
+fig1 = ci.figure1(kinds)          # the intro's counts: one value per kind in text and figure
+fig1_printed = ci.figure1_printed(kinds)
 if fig1.empty:
     skipped.append("figure_kinds")
     note("Жобалардың түрлері бойынша сурет үшін дерек жоқ.")
@@ -137,11 +144,14 @@ else:
     display(charts.bar(fig1, x="kind", y="projects", wrap=18,
                        title=cap.figure("Инновациялық жобалардың түрлері бойынша саны"),
                        ylabel="Жобалар саны"))
+    if fig1_printed:
+        note(f"Суретте кіріспедегі сандар көрсетілген; құжаттың 1-суретінде {fig1_printed} басылған "
+             "(барлығы / халықаралық / республикалық / қалалық).")
 glue("figure_projects_all", ci.value(fig1, "projects", row_type="total") if len(fig1) else None)
 glue("figure_projects_city", ci.value(fig1, "projects", kind_key="city") if len(fig1) else None)
 ''')
 
-md('''
+md("ci-ma-narrative-1", '''
 Ағымдағы оқу жылында білім беру саласындағы талдау және зерттеу бөлімінің әдіскерлері жұмыс
 жоспарына сәйкес инновациялық жобаның педагог-кураторларына іске асырылып жатқан жобалар
 бойынша құжаттаманы қалыптастыру және жүргізу бойынша әдістемелік көмек көрсете отырып,
@@ -164,7 +174,7 @@ md('''
 ''')
 
 # ---------------------------------------------------------------- table 1
-code('''
+code("ci-co-code-3", '''
 t1 = ci.by_level(d["levels_opened"], [prev_year, year],
                  labels={"projects": "Инновациялық жобалар саны", "orgs": "ББҰ саны"}, top="columns")
 if t1.empty:
@@ -186,7 +196,7 @@ glue("opened_orgs", opened_now["orgs"])
 ''')
 
 # ---------------------------------------------------------------- table 2
-code('''
+code("ci-co-code-4", '''
 t2 = ci.by_level(d["levels_semester"], [prev_period, period],
                  labels={"projects": "Жартыжылдықтағы жобалар саны", "orgs": "Жартыжылдықтағы ББҰ саны"})
 if t2.empty:
@@ -206,11 +216,14 @@ glue("semester_orgs", sem_totals["orgs"])
 ''')
 
 # ---------------------------------------------------------------- table 3
-code('''
-t3 = ci.project_load(load) if len(load) else load
+code("ci-co-code-5", '''
+load_one = ci.reconcile_load(load, tables.only(d["levels_semester"], period=period)) if len(load) else load
+load_fixed = load_one[load_one["declared_orgs"].notna()] if len(load_one) else load_one
+t3 = ci.project_load(load_one) if len(load_one) else load
+glue("load_orgs_reconciled", len(load_fixed))
 secondary = "Негізгі орта"
 sec_total = ci.orgs_with(t3, secondary) if len(t3) else None
-glue("secondary_orgs", sec_total)
+glue_forms("secondary_orgs", sec_total, "poss")
 for n, word in [(1, "1_project"), (2, "2_projects"), (3, "3_projects"), (4, "4_projects")]:
     n_orgs = ci.orgs_with(t3, secondary, n) if len(t3) else None
     glue(f"secondary_orgs_{word}", n_orgs)
@@ -223,7 +236,7 @@ glue("secondary_orgs_of_all_pct", None if sec_total is None or orgs_in_projects 
      else tables.share(sec_total, orgs_in_projects))
 ''')
 
-md('''
+md("ci-ma-project-load-1", '''
 Статистикаға сәйкес жекелеген орта білім беру ұйымдары бірнеше жобаларды іске асырады:
 
 1. орта білім беру ұйымдарының жалпы санынан ({{ secondary_orgs }}):
@@ -237,30 +250,34 @@ md('''
 4. {{ special_orgs_1_project }} арнайы білім беру ұйымында 1 жоба іске асырылады.
 ''', section="project_load")
 
-code('''
+code("ci-co-code-6", '''
 if t3.empty:
     skipped.append("project_load")
     note(f"{periods.label(year, 'loc')} бір мезгілде іске асырылатын жобалар туралы дерек жоқ.")
 else:
+    marked = t3.assign(level=[f"{lv}*" if lv in set(load_fixed["level"]) else lv for lv in t3["level"]])
+    fixes = "; ".join(f"{r.level}: {kz.numeral(r.orgs)} (2-кесте бойынша), құжаттың 3-кестесінде "
+                      f"{kz.numeral(r.declared_orgs)} басылған" for r in load_fixed.itertuples())
     display(present.table(
-        t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]],
+        marked[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]],
         cap.table(f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
                   "инновациялық жобалардың саны туралы мәліметтер"),
         formats={"share_pct": "pct", "simultaneous_projects": "num"},
         labels={"level": "Білім беру ұйымының деңгейі", "orgs": "ББҰ саны",
                 "share_pct": "Білім деңгейі бойынша барлық ұйымдардың үлесі",
                 "simultaneous_projects": "Білім беру ұйымдарында бір мезгілде іске асырылатын "
-                                         "инновациялық жобалардың саны"}))
+                                         "инновациялық жобалардың саны"},
+        note=(f"* ББҰ саны деңгейлер бойынша бір дереккөзден (2-кесте) алынды. {fixes}." if fixes else None)))
 ''')
 
-md('''
+md("ci-ma-project-load-2", '''
 Осылайша, инновациялық жобаларды енгізу бойынша негізгі үлес орта білім беру ұйымдарына
 тиесілі: жобаларды іске асыратын {{ orgs_in_projects }} білім беру ұйымының
-{{ secondary_orgs }}-і ({{ secondary_orgs_of_all_pct }}) – орта білім беру ұйымдары.
+{{ secondary_orgs_poss }} ({{ secondary_orgs_of_all_pct }}) – орта білім беру ұйымдары.
 ''', section="project_load")
 
 # ---------------------------------------------------------------- international orgs, figure 2
-code('''
+code("ci-co-code-7", '''
 intl = ci.international_orgs(d["international_orgs"], [prev_year, year])
 intl_now = intl[intl["period"] == year]
 intl_prev = intl[intl["period"] == prev_year]
@@ -270,8 +287,8 @@ glue("state_orgs_total", state_total)
 for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special", "additional"]:
     glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
 glue("international_orgs", intl_all)
-glue("international_orgs_of_state_pct", None if intl_all is None or not state_total
-     else tables.share(intl_all, state_total))
+glue_forms("international_orgs_of_state_pct", None if intl_all is None or not state_total
+           else tables.share(intl_all, state_total), "poss", pct=True)
 for key in ["secondary", "tvet", "special"]:
     n_orgs = ci.value(intl_now, "orgs", category_key=key) if len(intl_now) else None
     glue(f"international_{key}_orgs", n_orgs)
@@ -284,6 +301,8 @@ glue("international_secondary_orgs_prev_year", sec_prev)
 glue("international_secondary_orgs_change", None if None in (sec_prev, sec_now) else tables.change(sec_prev, sec_now))
 glue("international_secondary_orgs_change_pct",
      None if None in (sec_prev, sec_now) else tables.growth_pct(sec_prev, sec_now))
+glue("international_secondary_orgs_change_text", None if None in (sec_prev, sec_now)
+     else kz.change(tables.change(sec_prev, sec_now), "ұйым", pct=tables.growth_pct(sec_prev, sec_now)))
 gs = ci.org_growth(d["project_orgs"], "global_scholars", prev_year, year)
 ib = ci.org_growth(d["project_orgs"], "ib", prev_year, year)
 for name, g in [("global_scholars", gs), ("ib", ib)]:
@@ -291,9 +310,10 @@ for name, g in [("global_scholars", gs), ("ib", ib)]:
     glue(f"{name}_orgs", g["after"])
     glue(f"{name}_orgs_change", g["change"])
     glue(f"{name}_orgs_change_pct", g["change_pct"])
+    glue(f"{name}_orgs_verb", None if g["change"] is None else kz.verb(g["change"]))
 ''')
 
-md('''
+md("ci-ma-state-orgs-1", '''
 {{ school_year }} оқу жылында {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінен
 халықаралық жобаларға білім беру ұйымдарының {{ international_orgs }} немесе
 {{ international_orgs_of_state_pct }} қатысады, оның ішінде {{ international_tvet_orgs }} ТжКБ
@@ -302,20 +322,20 @@ md('''
 беру ұйымы немесе {{ international_secondary_orgs_pct }}.
 ''', section="state_orgs")
 
-md('''
+md("ci-ma-project-growth-1", '''
 Өткен {{ prev_school_year }} оқу жылымен салыстырғанда білім беру ұйымдарында келесі
 халықаралық жобалардың іске асырылу деңгейінің өскені байқалады:
 
 1. «Global Scholars» {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
    білім беру ұйымынан {{ school_year }} оқу жылындағы {{ global_scholars_orgs }} білім беру
-   ұйымына дейін өсті, яғни {{ global_scholars_orgs_change:signed }} ББҰ немесе
+   ұйымына дейін {{ global_scholars_orgs_verb }}, яғни {{ global_scholars_orgs_change:signed }} ББҰ немесе
    {{ global_scholars_orgs_change_pct }};
 2. «IB» {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
-   {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін өсті, яғни
+   {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін {{ ib_orgs_verb }}, яғни
    {{ ib_orgs_change:signed }} ББҰ немесе {{ ib_orgs_change_pct }}.
 ''', section="project_growth")
 
-code('''
+code("ci-co-code-8", '''
 if intl.empty:
     skipped.append("international_orgs")
     note(f"{periods.label(year, 'loc')} халықаралық жобаларды іске асыратын ББҰ туралы дерек жоқ.")
@@ -326,9 +346,9 @@ else:
                                   "өсу динамикасы"), ylabel="ББҰ саны"))
 ''')
 
-md('''
+md("ci-ma-state-orgs-2", '''
 Деректерге сүйене отырып, мемлекеттік білім беру ұйымдарының
-{{ international_orgs_of_state_pct }}-ы халықаралық жобаларды іске асырады, өйткені
+{{ international_orgs_of_state_pct_poss }} халықаралық жобаларды іске асырады, өйткені
 {{ city }} қаласы бойынша {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінде
 {{ state_orgs_preschool }} мектепке дейінгі білім беру, {{ state_orgs_departmental }}
 ведомстволық білім беру, {{ state_orgs_secondary }} орта білім беру ұйымдары (оның ішінде
@@ -336,14 +356,13 @@ md('''
 арнайы білім беру, {{ state_orgs_additional }} қосымша білім беру ұйымдары бар.
 ''', section="state_orgs")
 
-md('''
-{{ school_year }} оқу жылында халықаралық жобаларды іске асыратын орта білім беру ұйымдары
-{{ international_secondary_orgs_change:signed }} ұйымға өзгерді, яғни
-{{ international_secondary_orgs_change_pct:signed }}% құрады: {{ prev_school_year }} оқу
-жылында олар {{ international_secondary_orgs_prev_year }} болған.
+md("ci-ma-international-growth-1", '''
+{{ school_year }} оқу жылында халықаралық жобаларды іске асыратын орта білім беру ұйымдарының
+саны {{ prev_school_year }} оқу жылымен салыстырғанда {{ international_secondary_orgs_change_text }}:
+{{ prev_school_year }} оқу жылында олар {{ international_secondary_orgs_prev_year }} болған.
 ''', section="international_growth")
 
-md('''
+md("ci-ma-council-1", '''
 Инновациялық жобалар мен эксперименттік алаңдардың аралық нәтижелерін және сапалы іске
 асырылуын қадағалау мақсатында жылына {{ expert_council_meetings_per_year }} рет қалалық
 Сараптамалық кеңестің отырысы өткізіледі. {{ project_city_level_years }} жыл бойы іске
@@ -352,7 +371,7 @@ md('''
 ''', section="council")
 
 # ---------------------------------------------------------------- table 4
-code('''
+code("ci-co-code-9", '''
 if state.empty:
     skipped.append("state_orgs")
 if None in (sec_prev, sec_now):
@@ -373,20 +392,40 @@ glue("year_orgs_prev_year", y_prev["orgs"])
 glue("year_orgs", y_now["orgs"])
 glue("year_orgs_change_pct", None if None in (y_prev["orgs"], y_now["orgs"])
      else tables.growth_pct(y_prev["orgs"], y_now["orgs"]))
+glue("year_projects_reason",
+     f", өйткені {kz.numeral(q['project_city_level_years'])} {kz.inflect('жыл', 'abl')} асқан жобалар мектепішілік деңгейге өткізілді"
+     if q.get("project_city_level_years") is not None and None not in (y_prev["projects"], y_now["projects"])
+     and y_now["projects"] < y_prev["projects"] else "")
+glue("year_projects_change_text", None if None in (y_prev["projects"], y_now["projects"])
+     else kz.change(tables.change(y_prev["projects"], y_now["projects"]), "жоба"))
+glue("year_orgs_change_text", None if None in (y_prev["orgs"], y_now["orgs"])
+     else kz.change(tables.change(y_prev["orgs"], y_now["orgs"]), "ұйым",
+                    pct=tables.growth_pct(y_prev["orgs"], y_now["orgs"])))
+# a change against a base the data-quality check flags carries a caveat next to it
+flags = quality.flagged(tables.only(d["levels_yearly"], period=[prev_year, year]),
+                        data.finding_rules(REPORT, "jump", "levels_yearly"))
+flags = flags[(flags["value"] == "orgs")] if len(flags) else flags
+glue("year_orgs_caveat", "" if flags.empty or y_prev["orgs"] is None else
+     " (ескерту: {} оқу жылындағы {} ББҰ-ның {} — {}; деректер сапасын тексеру бұл мәнді күрт "
+     "өзгеріс деп белгіледі, сондықтан өзгеріс сенімсіз{})".format(
+         prev_year, kz.numeral(y_prev["orgs"]),
+         ", ".join(kz.numeral(r.before, "poss") for r in flags.itertuples()),
+         ", ".join(str(r.level).lower() + " ұйымдары" for r in flags.itertuples()),
+         "" if q.get("orgs_change_pct") is None
+         else f"; құжатта {fmt.signed_pct(q['orgs_change_pct'])} деп көрсетілген"))
 if None in (y_prev["projects"], y_now["projects"]):
     skipped.append("levels_yearly_growth")
 ''')
 
-md('''
+md("ci-ma-levels-yearly-growth-1", '''
 Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында
 {{ year_projects_prev_year }} инновациялық жоба іске асырылса, {{ school_year }} оқу жылында
-олардың саны {{ year_projects_change:signed }} жобаға өзгерді, өйткені 3 жылдан асқан жобалар
-мектепішілік деңгейге өткізілді: инновациялық жобалар саны {{ year_projects }}-ді құрады, ал
-инновациялық жобаларды іске асыратын ұйымдар {{ year_orgs }} ({{ year_orgs_change_pct:signed }}%)
-құрады.
+олардың саны {{ year_projects_change_text }}{{ year_projects_reason }}: инновациялық жобалар саны {{ year_projects }} болды, ал
+инновациялық жобаларды іске асыратын ұйымдар саны {{ year_orgs }} болды, яғни
+{{ prev_school_year }} оқу жылымен салыстырғанда {{ year_orgs_change_text }}{{ year_orgs_caveat }}.
 ''', section="levels_yearly_growth")
 
-code('''
+code("ci-co-code-10", '''
 t4 = ci.by_level(d["levels_yearly"], [prev2_year, prev_year, year],
                  labels={"projects": "Жобалар саны", "orgs": "Білім беру ұйымдарының саны"})
 if t4.empty:
@@ -402,32 +441,44 @@ else:
 ''')
 
 # ---------------------------------------------------------------- table 5
-code('''
+code("ci-co-code-11", '''
 t5 = ci.projects_table(projects, orgs_now, members, orgs_in_projects) if len(projects) else projects
 member_orgs = ci.member_orgs(members) if len(members) else members
 mem_total = ci.value(member_orgs, "orgs", row_type="total") if len(member_orgs) else None
 glue("listed_projects", len(tables.parts(t5)) if len(t5) else None)
 glue("member_orgs", mem_total)
-glue("member_orgs_pct", None if mem_total is None or not orgs_in_projects
-     else tables.share(mem_total, orgs_in_projects))
+glue_forms("member_orgs_pct", None if mem_total is None or not orgs_in_projects
+           else tables.share(mem_total, orgs_in_projects), "poss", pct=True)
 for key, level in [("secondary", "Орта білім беру"), ("special", "Арнайы білім беру"),
                    ("tvet", "Техникалық және кәсіптік білім беру")]:
     glue(f"member_{key}_orgs", ci.value(member_orgs, "orgs", member_level=level)
          if len(member_orgs) else None)
-if q.get("pupils_change_vs_prev_year") is None:
+pupils_now = ci.value(head, "pupils", row_type="total") if len(head) else None
+pupils_dyn = {}
+for key, earlier in [("pupils_change_vs_prev_year", prev_period),
+                     ("pupils_change_vs_prev_semester",
+                      periods.previous_semester(period) if periods.is_semester(period) else None)]:
+    before = tables.parts(data.for_period(d["projects"], earlier)) if earlier else projects.iloc[0:0]
+    computed = (None if before.empty or pupils_now is None
+                else tables.change(tables.total(before["pupils"]), pupils_now))
+    pupils_dyn[key] = (computed, False) if computed is not None else (q.get(key), q.get(key) is not None)
+    glue(key, pupils_dyn[key][0])
+    glue(f"{key}_text", kz.change(pupils_dyn[key][0], "оқушы"))
+pupils_quoted = [k for k, (v, quoted_only) in pupils_dyn.items() if quoted_only]
+glue("pupils_change_quoted_note", " (алдыңғы кезеңдердің деректері жоқ: өзгерістер құжаттан "
+     "келтірілді)" if pupils_quoted else "")
+if pupils_dyn["pupils_change_vs_prev_year"][0] is None:
     skipped.append("pupils_change")
-glue("pupils_change_vs_prev_year", q.get("pupils_change_vs_prev_year"))
-glue("pupils_change_vs_prev_semester", q.get("pupils_change_vs_prev_semester"))
 ''')
 
-md('''
+md("ci-ma-narrative-2", '''
 ## 2. Жобалар бойынша ББҰ-ның қамтылуы, іс-шаралар және контингент
 
-Ағымдағы оқу жылының {{ semester }}-жартыжылдығында инновациялық жобаларды іске асыратын
+{{ period_label_loc }} инновациялық жобаларды іске асыратын
 ұйымдардың үлесін талдай отырып, төмендегі кестеде көрсетілген келесідей деректер бар.
 ''')
 
-code('''
+code("ci-co-code-12", '''
 if t5.empty:
     skipped.append("projects")
     note(f"{periods.label(period, 'attr')} жобалар бойынша дерек жоқ.")
@@ -444,23 +495,23 @@ else:
                 "pupils": "Оқушылардың қатысуы"}))
 ''')
 
-md('''
+md("ci-ma-projects-1", '''
 Деректерге сүйене отырып, инновациялық жобаларды іске асыратын {{ orgs_in_projects }} білім
 беру ұйымының ішінде жоғарыда көрсетілген {{ listed_projects }} инновациялық жобаға білім беру
-ұйымдарының {{ member_orgs }} немесе {{ member_orgs_pct }}-ы қатысады, оның ішінде
+ұйымдарының {{ member_orgs }} немесе {{ member_orgs_pct_poss }} қатысады, оның ішінде
 {{ member_secondary_orgs }} орта білім беру ұйымы, {{ member_special_orgs }} арнайы мектеп,
 {{ member_tvet_orgs }} ТжКБ ұйымы.
 ''', section="projects")
 
-md('''
+md("ci-ma-pupils-change-1", '''
 Осылайша, білім беру ұйымдарындағы инновациялық жобалар бойынша контингент
-{{ period_label_loc }} өткен оқу жылымен салыстырғанда {{ pupils_change_vs_prev_year:signed }}
-оқушыға, ал {{ prev_semester_label_abl }} салыстырғанда
-{{ pupils_change_vs_prev_semester:signed }} оқушыға өзгерді.
+{{ period_label_loc }} өткен оқу жылымен салыстырғанда {{ pupils_change_vs_prev_year_text }},
+ал {{ prev_semester_label_abl }} салыстырғанда
+{{ pupils_change_vs_prev_semester_text }}{{ pupils_change_quoted_note }}.
 ''', section="pupils_change")
 
 # ---------------------------------------------------------------- table 6
-code('''
+code("ci-co-code-13", '''
 t6 = ci.events_table(events, orgs_now) if len(events) else events
 if t6.empty:
     skipped.append("events")
@@ -485,40 +536,50 @@ glue("events_top_project_pct", float(top["events_pct"].iloc[0]) if len(top) else
 ''')
 
 # ---------------------------------------------------------------- table 7
-code('''
+code("ci-co-code-14", '''
 t7 = ci.language_table(languages, orgs_now) if len(languages) else languages
 kaz = ci.value(t7, "kaz", row_type="total") if len(t7) else None
 rus = ci.value(t7, "rus", row_type="total") if len(t7) else None
 both = None if kaz is None else tables.total([kaz, rus])
-rus_change = q.get("pupils_rus_change_vs_prev_year")
+langs_prev = data.for_period(d["pupils_by_language"], prev_period)
+t7_prev = ci.language_table(langs_prev, orgs_now) if len(langs_prev) else langs_prev
+kaz_prev = ci.value(t7_prev, "kaz", row_type="total") if len(t7_prev) else None
+rus_prev = ci.value(t7_prev, "rus", row_type="total") if len(t7_prev) else None
+languages_quoted = kaz_prev is None
+kaz_change = (q.get("pupils_kaz_change_vs_prev_year") if languages_quoted or kaz is None
+              else tables.change(kaz_prev, kaz))
+rus_change = (q.get("pupils_rus_change_vs_prev_year") if languages_quoted or rus is None
+              else tables.change(rus_prev, rus))
 glue("pupils_kaz", kaz)
 glue("pupils_kaz_pct", None if kaz is None else tables.share(kaz, both))
 glue("pupils_rus", rus)
 glue("pupils_rus_pct", None if rus is None else tables.share(rus, both))
-if q.get("pupils_kaz_change_vs_prev_year") is None:
+if kaz_change is None:
     skipped.append("languages_change")
-glue("pupils_kaz_change_vs_prev_year", q.get("pupils_kaz_change_vs_prev_year"))
+rus_change_pct = None if None in (rus, rus_change) else tables.growth_pct(rus - rus_change, rus)
+glue("pupils_kaz_change_vs_prev_year", kaz_change)
 glue("pupils_rus_change_vs_prev_year", rus_change)
-glue("pupils_rus_change_vs_prev_year_pct", None if None in (rus, rus_change)
-     else tables.growth_pct(rus - rus_change, rus))
+glue("pupils_rus_change_vs_prev_year_pct", rus_change_pct)
+glue("pupils_kaz_change_text", kz.change(kaz_change, "оқушы"))
+glue("pupils_rus_change_text", kz.change(rus_change, "оқушы", pct=rus_change_pct))
+glue("languages_change_quoted_note", " (алдыңғы кезеңнің деректері жоқ: өзгерістер құжаттан "
+     "келтірілді)" if languages_quoted and kaz_change is not None else "")
 ''')
 
-md('''
+md("ci-ma-languages-1", '''
 Төмендегі кестенің деректеріне сәйкес, оқыту тілдері бойынша білім алушылардың ішкі
-құрылымын байқауға болады: {{ semester }}-жартыжылдықта қазақ тілінде білім алушылар саны
+құрылымын байқауға болады: {{ period_label_loc }} қазақ тілінде білім алушылар саны
 {{ pupils_kaz }} немесе {{ pupils_kaz_pct }}, орыс тілінде {{ pupils_rus }} немесе
 {{ pupils_rus_pct }} құрайды.
 ''', section="languages")
 
-md('''
+md("ci-ma-languages-change-1", '''
 Деректерге сәйкес, оқыту тілдері бөлінісінде инновациялық жобалар бойынша білім алушылар саны
-{{ period_label_loc }} {{ prev_period_label_abl }} салыстырғанда қазақ тілінде
-{{ pupils_kaz_change_vs_prev_year:signed }}, орыс тілінде
-{{ pupils_rus_change_vs_prev_year:signed }} ({{ pupils_rus_change_vs_prev_year_pct:signed }}%)
-өзгергені байқалады.
+{{ period_label_loc }} {{ prev_period_label_abl }} салыстырғанда қазақ тілінде оқитындар
+{{ pupils_kaz_change_text }}, орыс тілінде оқитындар {{ pupils_rus_change_text }}{{ languages_change_quoted_note }}.
 ''', section="languages_change")
 
-code('''
+code("ci-co-code-15", '''
 if t7.empty:
     skipped.append("languages")
     note(f"{periods.label(period, 'attr')} оқыту тілдері бойынша дерек жоқ.")
@@ -533,7 +594,7 @@ else:
         labels={"project_name": "Жобалар", "orgs": "ББҰ саны", **langs}))
 ''')
 
-md('''
+md("ci-ma-narrative-3", '''
 Осылайша, инновациялық жобалар шеңберінде инновациялық қызметті тиімді және сапалы
 ұйымдастыру үшін елорданың білім беру ұйымдарының өкілдері мен педагогтеріне білім беруде
 енгізілетін жобаның концепциясын, құрылымын, кезеңдерін, күтілетін нәтижелерін зерделеу
@@ -557,12 +618,16 @@ md('''
 қолдануы осы процестегі маңызды қадам болып табылады.
 ''')
 
+md("ci-ma-narrative-4", '''
+{{ author }}
+''')
+
 # ---------------------------------------------------------------- checks appendix
-md('''
+md("ci-ma-markdown-1", '''
 ## Қосымша. Мәтіндегі сандар мен үлестерді тексеру
 ''', narrative=False)
 
-code('''
+code("ci-co-code-16", '''
 years_shown = [prev2_year, prev_year, year]
 quoted_vs_computed = {
     "projects_running": ci.value(head, "projects", row_type="total") if len(head) else None,
@@ -633,13 +698,12 @@ else:
                 "computed": "Есептелген"}))
 ''')
 
-# Stable cell ids (narrative edits in narrative/<report>/<period>.md are keyed by cell id):
-# derived from the cell's role, not random, so regenerating the notebook keeps them.
-seen = {}
-for c in cells:
-    role = (c.metadata.get("esep", {}).get("section") or (c.metadata.get("tags") or [c.cell_type])[0])
-    seen[role] = seen.get(role, 0) + 1
-    c.id = f"ci-{c.cell_type[:2]}-{role}-{seen[role]}".replace("_", "-")
+# Stable cell ids: every cell names its own id (the first argument of md()/code()), never
+# derived from its position, so inserting or removing a cell leaves every other id as it
+# was (narrative edits in narrative/<report>/<period>.md are keyed by cell id).
+# tests/test_templates.py keeps this generator's output equal to the committed notebook.
+dupes = sorted({c.id for c in cells if [d.id for d in cells].count(c.id) > 1})
+assert not dupes, f"cell ids used twice: {dupes}"
 nb = new_notebook(cells=cells)
 nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                "language_info": {"name": "python"}}

@@ -48,7 +48,22 @@ def test_reproduces_seed_2023_2024_s2(city_project, tmp_path):
     assert (s["secondary_orgs_1_project"], s["secondary_orgs_2_projects"],
             s["secondary_orgs_3_projects"], s["secondary_orgs_4_projects"]) == (29, 21, 25, 9)
     assert s["secondary_orgs_2_projects_pct"] == 25.0
-    assert s["load_orgs_total"] == 88          # printed 89
+    # one source for the organisations by level: 3-кесте takes 2-кесте's count where its
+    # one-row level disagrees (preschool: printed 1, 2-кесте 2), so table 3, table 2 and
+    # the text's "89 ББҰ-ның 84-і" show one value
+    assert s["load_orgs_total"] == s["semester_orgs"] == s["orgs_in_projects"]
+    assert s["load_orgs_reconciled"] == 1
+    assert s["preschool_orgs_1_project"] == 2
+    assert s["orgs_in_projects_gen"] == f"{s['orgs_in_projects']}-дың"
+    assert s["secondary_orgs_poss"] == f"{s['secondary_orgs']}-і"
+    # figure 1 drawn from the intro's counts (the seed's figure printed 30 / 5 / 0 / 25)
+    assert s["figure_projects_all"] == s["projects_total"]
+    # a change against a base the data-quality check flags carries a caveat
+    assert "58-і" in s["year_orgs_caveat"] and "+2,2%" in s["year_orgs_caveat"]
+    assert s["year_projects_change_text"].endswith("азайды")
+    # no previous-semester data: the quoted change is used and marked as quoted
+    assert "құжаттан" in s["pupils_change_quoted_note"]
+    assert s["author"].startswith("Әдіскер")
     # figure 2 / international organisations
     assert s["international_orgs"] == 59
     assert s["international_secondary_orgs_change"] == 21

@@ -70,3 +70,16 @@ def test_format_frame_auto_and_errors():
         fmt.format_frame(df, {"nope": "num"})
     with pytest.raises(ValueError):
         fmt.format_frame(df, {"x": "bogus"})
+
+
+def test_one_rounding_rule_per_report_switches_every_formatter():
+    from esep.core import numbers
+
+    assert fmt.num(19.45, 1) == "19,5" and fmt.pct(30.55) == "30,6%"
+    with numbers.rounding("truncate"):
+        assert (fmt.num(19.45, 1), fmt.pct(30.55), fmt.signed(2.69, 1)) == ("19,4", "30,5%", "+2,6")
+    assert fmt.num(19.45, 1) == "19,5"          # back to the default after the block
+    import pytest
+
+    with pytest.raises(ValueError, match="rounding must be one of"):
+        numbers.set_rounding("banker")

@@ -98,7 +98,10 @@ def test_passport_rows_numbers_list_items():
     p = pd.DataFrame({"key": ["name", "tasks", "tasks"], "label": ["Атауы", "Міндеттері", "Міндеттері"],
                       "item": [1, 2, 1], "value": ["X", "екі", "бір"]})
     out = ob.passport_rows(p, ["name", "tasks", "absent"])
-    assert out["text"].tolist() == ["X", "1. бір; 2. екі"]
+    # a list ends with one full stop; an item's own stop never becomes ".;"
+    assert out["text"].tolist() == ["X", "1. бір; 2. екі."]
+    p2 = p.assign(value=["X", "екі.", "бір."])
+    assert ".;" not in ob.passport_rows(p2, ["tasks"])["text"].iloc[0]
     assert out["label"].tolist() == ["Атауы", "Міндеттері"]
 
 

@@ -82,9 +82,13 @@ def headline(kinds: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
     return tables.add_share(out, "pupils", "pupils_pct")
 
 
-def figure1(kinds: pd.DataFrame) -> pd.DataFrame:
-    """Figure 1 bars: computed "all projects" first, then each kind (as in the seed)."""
-    fig = tables.parts(kinds[kinds["source"] == FIGURE1_SOURCE])[["kind_key", "kind", "projects"]]
+def figure1(kinds: pd.DataFrame, source: str = HEADLINE_SOURCE) -> pd.DataFrame:
+    """Figure 1 bars: computed "all projects" first, then each kind (as in the seed).
+
+    Drawn from the same rows as the introduction (``source`` = the intro's counts) so the
+    figure and the text show one value per kind; the seed's own figure printed other
+    numbers (see :func:`figure1_printed`)."""
+    fig = tables.parts(kinds[kinds["source"] == source])[["kind_key", "kind", "projects"]]
     if fig.empty:
         return pd.DataFrame()
     out = tables.with_total(fig, "kind", "projects", label=ALL_PROJECTS_LABEL)
@@ -120,6 +124,45 @@ def level_totals(df: pd.DataFrame, period: str) -> dict[str, Any]:
 
 
 # --- table 3 -------------------------------------------------------------------
+
+def figure1_printed(kinds: pd.DataFrame) -> str | None:
+    """The counts the seed's figure 1 printed ("30 / 5 / 0 / 25"), when they differ from
+    the introduction's; None when they agree or the figure is absent."""
+    printed = figure1(kinds, FIGURE1_SOURCE)
+    shown = figure1(kinds)
+    if printed.empty or shown.empty:
+        return None
+    a = [_num(v) for v in printed["projects"]]
+    b = dict(zip(shown["kind_key"], shown["projects"]))
+    if all(b.get(k) == v for k, v in zip(printed["kind_key"], printed["projects"]) if k in b):
+        return None
+    return " / ".join(fmt.num(v) for v in a)
+
+
+def reconcile_load(load: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 with one source for the organisations of each level.
+
+    A level printed on one row of table 3 (one project each) counts the same organisations
+    as that level's row of table 2 (``levels``: the semester's orgs by level). Where the two
+    disagree, table 2's count is used and the printed one is kept in ``declared_orgs``
+    (the caller marks the row); other rows keep ``declared_orgs`` empty. Pure."""
+    out = tables.parts(load).copy().reset_index(drop=True)
+    out["declared_orgs"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    lv = tables.parts(levels)
+    counts = {_level_key(n): _num(v) for n, v in zip(lv[LEVEL], lv["orgs"])}
+    sizes = out.groupby(LEVEL)[LEVEL].transform("size")
+    for i, r in out.iterrows():
+        want = counts.get(_level_key(r[LEVEL]))
+        if sizes[i] == 1 and want is not None and _num(r["orgs"]) != want:
+            out.loc[i, "declared_orgs"] = r["orgs"]
+            out.loc[i, "orgs"] = want
+    return out
+
+
+def _level_key(name: Any) -> str:
+    s = str(name).strip().lower()
+    return s[len("негізгі "):] if s.startswith("негізгі ") else s
+
 
 def project_load(df: pd.DataFrame) -> pd.DataFrame:
     """Orgs by level and number of simultaneous projects, total, share of all orgs."""

@@ -141,7 +141,9 @@ def passport_rows(passport: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
         if len(items) == 0:
             continue
         if len(items) > 1:
-            text = "; ".join(f"{int(i)}. {v}" for i, v in zip(items["item"], items["value"]))
+            # an item printed with its own full stop must not become ".;"
+            text = "; ".join(f"{int(i)}. {str(v).strip().rstrip('.;').strip()}"
+                             for i, v in zip(items["item"], items["value"])) + "."
         else:
             text = str(items["value"].iloc[0])
         rows.append({"label": str(items["label"].iloc[0]), "text": text})
@@ -214,3 +216,37 @@ def sum_by(df: pd.DataFrame, by: Sequence[str] | str, value: str) -> pd.DataFram
     if (out[value] % 1 == 0).all():
         out[value] = out[value].astype("int64")
     return out
+
+
+def passport_value(passport: pd.DataFrame, key: str) -> Any:
+    """The single value of a passport key (None when absent)."""
+    v = passport[passport["key"] == key]["value"]
+    return None if v.empty else v.iloc[0]
+
+
+def order_line(passport: pd.DataFrame, oblast: str) -> str:
+    """"Батыс Қазақстан облысы білім басқармасының 2024 жылғы 28 қарашадағы №1402 бұйрығы",
+    from the passport's ``order_date`` and ``order_number`` rows."""
+    from . import kazakh
+
+    num, date = passport_value(passport, "order_number"), passport_value(passport, "order_date")
+    if num is None:
+        return "-"
+    when = "" if date is None else kazakh.date_attr(date) + " "
+    return f"{oblast} білім басқармасының {when}№{num} бұйрығы"
+
+
+def percent_base_note(bases: pd.DataFrame, table: str, what: str) -> str:
+    """The "%" row note from ``percent_base.csv``: the base and how the seed cut it."""
+    b = bases[bases["table"] == table]
+    if b.empty:
+        return f"«%» жолы: {what} үлесі."
+    values = sorted({int(v) for v in b["base"]})
+    rule = {"floor": "қиылған", "half_up": "дөңгелектенген", "round": "дөңгелектенген"}
+    cut = sorted({rule.get(str(r), str(r)) for r in b["rounding"]})
+    dec = sorted({int(d) for d in b["decimals"]})
+    places = {0: "бүтін санға", 1: "бір ондық белгіге", 2: "екі ондық белгіге"}
+    return (f"«%» жолы: {what} жоба қатысушыларының белгіленген санына "
+            f"({', '.join(fmt.num(v) for v in values)}) шаққандағы үлесі, "
+            f"{' / '.join(places.get(d, f'{d} белгіге') for d in dec)} дейін {' / '.join(cut)} "
+            "(баяндамадағыдай).")

@@ -6,7 +6,9 @@ value (``0.05 -> 0.1``, ``2.675 -> 2.68``), never binary float rounding.
 from __future__ import annotations
 
 import math
+import os
 import re
+from contextlib import contextmanager
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
@@ -46,6 +48,41 @@ def round_half_up(x: Any, decimals: int = 0) -> Decimal:
     return to_decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
+# One rounding rule per report (spec key ``rounding``: half_up, the default, or truncate
+# where the source's convention is proven to cut). The engine sets ESEP_ROUNDING for the
+# report's kernel and uses :func:`rounding` while rendering, so tables, text, charts and
+# the appendix of one report round alike.
+ROUNDING_MODES = ("half_up", "truncate")
+_rule = {"mode": os.environ.get("ESEP_ROUNDING", "half_up") if os.environ.get("ESEP_ROUNDING") in ROUNDING_MODES
+         else "half_up"}
+
+
+def rounding_mode() -> str:
+    return _rule["mode"]
+
+
+def set_rounding(mode: str) -> None:
+    if mode not in ROUNDING_MODES:
+        raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}, not {mode!r}")
+    _rule["mode"] = mode
+
+
+@contextmanager
+def rounding(mode: str):
+    """Format with ``mode`` inside the block (the engine's render step)."""
+    old = _rule["mode"]
+    set_rounding(mode)
+    try:
+        yield
+    finally:
+        _rule["mode"] = old
+
+
+def round_rule(x: Any, decimals: int = 0) -> Decimal:
+    """Round by the report's rule (:func:`rounding_mode`)."""
+    return truncate(x, decimals) if _rule["mode"] == "truncate" else round_half_up(x, decimals)
+
+
 def truncate(x: Any, decimals: int = 0) -> Decimal:
     """Cut to ``decimals`` places (toward zero), as some hand-made reports do."""
     return to_decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
@@ -53,7 +90,7 @@ def truncate(x: Any, decimals: int = 0) -> Decimal:
 
 def rounded(x: Any, decimals: int = 0) -> float | int:
     """Plain Python number rounded by the one rule (int when decimals == 0)."""
-    d = round_half_up(x, decimals)
+    d = round_rule(x, decimals)
     return int(d) if decimals == 0 else float(d)
 
 
@@ -76,7 +113,7 @@ def num(x: Any, decimals: int = 0) -> str:
     """``22645 -> "22 645"``, ``2.94 (1) -> "2,9"``, missing -> ``"-"``."""
     if is_missing(x):
         return DASH
-    d = round_half_up(x, decimals)
+    d = round_rule(x, decimals)
     if d == 0:
         d = abs(d)  # no "-0"
     return _digits(d, decimals)
@@ -93,7 +130,7 @@ def signed(x: Any, decimals: int = 0) -> str:
     """Change with explicit sign: ``3319 -> "+3 319"``, ``-202 -> "-202"``, 0 -> ``"0"``."""
     if is_missing(x):
         return DASH
-    d = round_half_up(x, decimals)
+    d = round_rule(x, decimals)
     body = _digits(abs(d), decimals)
     if d > 0:
         return "+" + body

@@ -69,6 +69,18 @@ class ReportSpec:
         return tuple(str(p) for p in (self.extra.get("place_params") or ()))
 
     @property
+    def rounding(self) -> str:
+        """The report's one rounding rule (spec key ``rounding``): ``half_up`` (default) or
+        ``truncate``; used by its kernel (ESEP_ROUNDING) and by the render step."""
+        mode = str(self.extra.get("rounding") or "half_up")
+        from esep.core.numbers import ROUNDING_MODES
+
+        if mode not in ROUNDING_MODES:
+            raise EsepError(f"{self.spec_path or self.name}: key 'rounding' must be one of "
+                            f"{', '.join(ROUNDING_MODES)}, not {mode!r}")
+        return mode
+
+    @property
     def text_columns(self):
         """Compiled regex of raw columns kept as text although they look numeric (spec key
         ``text_columns``); columns the schema declares are typed by the schema."""

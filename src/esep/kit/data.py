@@ -55,3 +55,17 @@ def load_all(report: str, stems: list[str] | tuple[str, ...],
              city: str | None = None) -> dict[str, pd.DataFrame]:
     """{stem: frame} for several processed tables of a report, each limited to ``city``."""
     return {stem: for_city(load(report, stem), city) for stem in stems}
+
+
+def finding_rules(report: str, check: str, table: str | None = None) -> list[dict]:
+    """The ``findings:`` rules of ``data/raw/<report>/schema.yaml`` of one kind (e.g.
+    ``jump``), optionally for one table: the notebook applies the same thresholds the
+    data-quality appendix uses (helpers.quality), so its caveats and the appendix agree."""
+    import yaml
+
+    p = processed_dir().parent / "raw" / report / "schema.yaml"
+    if not p.is_file():
+        return []
+    spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    return [dict(r) for r in spec.get("findings") or []
+            if isinstance(r, dict) and r.get("check") == check and (table is None or r.get("table") == table)]

@@ -138,7 +138,8 @@ def is_numeric_column(values: pd.Series, spec: Any = None) -> bool:
 def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None = None,
           spanners: Mapping[str, Sequence[Any]] | None = None,
           labels: Mapping[Any, str] | None = None, total_label: str | None = TOTAL,
-          note: str | None = None) -> Table:
+          note: str | None = None, marks: Mapping[tuple[Any, Any], str] | None = None,
+          ledger: Any = None) -> Table:
     """Captioned HTML table.
 
     - ``formats``: column -> fmt spec (``"num"``, ``"pct"``, ``("num", 1)``, callable...);
@@ -153,6 +154,9 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
       ``total``) are shown bold; their missing cells stay blank (not applicable)
       instead of ``-``. A ``row_type`` column is never displayed.
     - ``note``: optional source/footnote line under the table.
+    - ``marks`` + ``ledger``: {(row index label, column): figure name} of cells whose value
+      differs from the source's print; each carries the figure's footnote mark from the
+      :class:`helpers.corrections.Ledger` (see that module).
     """
     labels = dict(labels or {})
     data = df.copy()
@@ -176,7 +180,9 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
             if total_row and fmt.is_missing(raw):
                 v = ""
             kind = "num" if numeric[c] else "text"
-            tds.append(f'<td class="{kind}">{html.escape(str(v))}</td>')
+            figure = (marks or {}).get((idx, c))
+            cell = ledger.mark(figure, str(v)) if figure and ledger is not None else html.escape(str(v))
+            tds.append(f'<td class="{kind}">{cell}</td>')
         body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
     parts = [CSS, '<table class="esep-table">',
              f"<caption>{html.escape(caption)}</caption>", _thead(tuples),

@@ -38,6 +38,19 @@ def plain(value: Any) -> Any:
     raise TypeError(f"glue: cannot store {type(value).__name__} value {value!r}")
 
 
+def glue_forms(name: str, value: Any, *cases: str, decimals: int | None = None,
+               pct: bool = False) -> None:
+    """Glue ``name`` and, for each case, ``name_<case>`` = the printed number with its
+    Kazakh ending (``helpers.kazakh.numeral``): ``glue_forms("orgs", 89, "dat")`` glues
+    ``orgs`` = 89 and ``orgs_dat`` = "89-ға". A template never types an ending after a
+    placeholder; it names the form."""
+    from . import kazakh
+
+    glue(name, value)
+    for case in cases:
+        glue(f"{name}_{case}", kazakh.numeral(value, case, decimals=decimals, pct=pct))
+
+
 def glue(name: str, value: Any) -> None:
     """``scrapbook.glue`` a JSON-safe version of ``value`` under ``name``.
 

@@ -28,11 +28,12 @@ def failed_path(unit) -> Path:
 
 
 @contextmanager
-def kernel_env():
+def kernel_env(spec=None):
     """While executing: the environment kernels inherit names the project (ESEP_ROOT) and
     puts its src/ first on PYTHONPATH; restored afterwards (tests run many projects)."""
-    saved = {k: os.environ.get(k) for k in ("ESEP_ROOT", "PYTHONPATH")}
+    saved = {k: os.environ.get(k) for k in ("ESEP_ROOT", "PYTHONPATH", "ESEP_ROUNDING")}
     os.environ["ESEP_ROOT"] = str(config.ROOT)
+    os.environ["ESEP_ROUNDING"] = spec.rounding if spec is not None else "half_up"
     first = [str(config.SRC_DIR), FALLBACK_DIR]
     parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in first]
     os.environ["PYTHONPATH"] = os.pathsep.join(first + parts)
@@ -74,7 +75,7 @@ def execute(spec, unit, out_nb: Path) -> None:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with kernel_env():
+        with kernel_env(spec):
             pm.execute_notebook(
                 str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
                 progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,

@@ -25,7 +25,8 @@ _state = {"spares": False, "spare": None, "extra": None}
 
 def _sig(kernel_name: str, cwd: str, extra_arguments) -> tuple:
     """What makes a kernel fit a notebook: spec, folder, arguments, project and import path."""
-    return (kernel_name, cwd, tuple(extra_arguments), os.environ.get("ESEP_ROOT"), os.environ.get("PYTHONPATH"))
+    return (kernel_name, cwd, tuple(extra_arguments), os.environ.get("ESEP_ROOT"), os.environ.get("PYTHONPATH"),
+            os.environ.get("ESEP_ROUNDING"))
 
 
 def _start(kernel_name: str, cwd: str, extra_arguments: list[str]):

@@ -63,9 +63,30 @@ def cell_label(idx: int, cell, with_id: bool = True) -> str:
 NBSP = "\u00a0"
 
 
-def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False) -> str:
+CORRECTIONS_SCRAP = "esep_corrections"  # glued by helpers.corrections.Ledger.records()
+
+
+def mark_html(shown: str, declared_text: str | None, number: int) -> str:
+    """A printed value that differs from the source's print, with its footnote mark leading
+    to the «Түзетулер» entry; machine-checkable: class ``esep-corrected`` + ``data-declared``.
+    ``declared_text`` None: a figure on a flagged base (class ``esep-caveat``, same mark)."""
+    import html
+
+    if declared_text is None:
+        return (f'<span class="esep-caveat">{html.escape(shown)}<sup class="esep-mark">'
+                f'<a href="#esep-corr-{int(number)}">{int(number)}</a></sup></span>')
+    return (f'<span class="esep-corrected" data-declared="{html.escape(str(declared_text), quote=True)}">'
+            f'{html.escape(shown)}<sup class="esep-mark"><a href="#esep-corr-{int(number)}">{int(number)}</a>'
+            f"</sup></span>")
+
+
+def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False, marks: bool = False) -> str:
     """Fill placeholders. With ``nbsp`` the thousands separator of a filled *number* is a
-    no-break space, so a reader never sees `22` at a line end and `645` on the next."""
+    no-break space, so a reader never sees `22` at a line end and `645` on the next. With
+    ``marks`` a figure recorded in the glued corrections carries its footnote mark."""
+    corrections = scraps.get(CORRECTIONS_SCRAP) if marks else None
+    corrections = corrections if isinstance(corrections, dict) else {}
+
     def sub(m: re.Match) -> str:
         name, style = m.group(1), m.group(2)
         if name not in scraps:
@@ -76,6 +97,9 @@ def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False) -
         out = format_value(name, value, style)
         if nbsp and isinstance(value, (int, float)) and not isinstance(value, bool):
             out = out.replace(" ", NBSP)
+        c = corrections.get(name)
+        if isinstance(c, dict) and "number" in c:
+            out = mark_html(out, c.get("declared_text"), c["number"])
         return out
 
     return PLACEHOLDER.sub(sub, text)
@@ -86,7 +110,7 @@ def fill_notebook(nb, scraps: dict) -> None:
     Render-time only: filled numbers use a no-break space as thousands separator."""
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and PLACEHOLDER.search(cell.source):
-            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True)
+            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True, marks=True)
 
 
 # --------------------------------------------------------------------------------------

@@ -68,9 +68,12 @@ def render_outputs(spec: ReportSpec, unit: RunUnit, nb, formats, fingerprint: st
     from esep.publish import render
     from esep.notebook.scraps import read_scraps
 
+    from esep.core import numbers
+
     scraps = read_scraps(nb)
-    page = render.render_html(nb, title=spec.title, period=unit.period, place=place_of(spec, unit, scraps),
-                              fingerprint=fingerprint, built=built)
+    with numbers.rounding(spec.rounding):  # the report's one rounding rule, as in its kernel
+        page = render.render_html(nb, title=spec.title, period=unit.period,
+                                  place=place_of(spec, unit, scraps), fingerprint=fingerprint, built=built)
     out: dict[str, bytes | str] = {"html": page}
     extra = [f for f in formats if f != "html"]
     if extra:
@@ -106,7 +109,10 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
         from esep.data import findings  # data-quality warnings -> "Деректер сапасы" appendix (issue 7)
 
         quality = findings.for_variant(findings.for_unit(spec, unit.period), spec, unit.variant)
-        nb.cells.append(findings.appendix_cell(quality, spec.name))
+        from esep.core import numbers
+
+        with numbers.rounding(spec.rounding):
+            nb.cells.append(findings.appendix_cell(quality, spec.name))
         narr = edits.apply_recorded(unit, nb)
         for msg in narr.conflicts:
             edits.warn(msg)  # editor prose from narrative/ (after every generated cell)

@@ -1,0 +1,182 @@
+"""The corrections policy: which value a report prints where the source's printed
+(declared) value and the value computed from its parts differ, and how the reader learns it.
+
+The default is **computed**. The analyst may record a decision per figure in a reviewed
+file beside the raw data, ``data/raw/<report>/decisions.yaml``::
+
+    decisions:
+      - figure: state_orgs_total      # the glued figure's name
+        keep: declared                # declared | computed
+        reason: "Ресми сан; түрлері бойынша бөлінісі толық емес"
+      - figure: orgs_change_pct       # a figure derived from a base a check flags
+        flagged: withhold             # caveat (default) | withhold | show
+        reason: "2022-2023 оқу жылындағы мектепке дейінгі ұйымдар саны күмәнді"
+
+Every figure whose printed value differs from the source's print carries a footnote mark
+(HTML: ``<span class="esep-corrected" data-declared="244">…<sup>1</sup></span>``; the mark
+survives into PDF and DOCX as a superscript number) that leads to its entry in the
+«Түзетулер» table stating both values and the decision. The engine's placeholder filler
+marks narrative numbers the same way, from the glued ``esep_corrections`` record.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from esep.notebook.narrative import CORRECTIONS_SCRAP as SCRAP, mark_html  # one mark format
+
+from . import fmt
+
+FILE = "decisions.yaml"
+KEEP = ("computed", "declared")
+FLAGGED = ("caveat", "withhold", "show")
+
+
+class DecisionError(ValueError):
+    pass
+
+
+@dataclass
+class Correction:
+    number: int
+    figure: str
+    label: str
+    declared: Any
+    computed: Any
+    kept: str                  # computed | declared | withheld | caveat
+    reason: str = ""
+    where: str = ""
+
+    @property
+    def value(self) -> Any:
+        if self.kept == "declared":
+            return self.declared
+        if self.kept == "withheld":
+            return None
+        return self.computed
+
+    @property
+    def shown_declared(self) -> str:
+        return fmt.auto(self.declared) if not isinstance(self.declared, str) else self.declared
+
+    def record(self) -> dict:
+        return {"number": self.number, "label": self.label, "declared": self.declared,
+                "computed": self.computed, "kept": self.kept, "reason": self.reason,
+                "where": self.where,
+                "declared_text": None if self.declared is None else self.shown_declared}
+
+
+@dataclass
+class Ledger:
+    """The decisions of one report and the corrections made while its notebook runs."""
+    report: str
+    decisions: dict[str, dict] = field(default_factory=dict)
+    source: str = ""
+    items: list[Correction] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, report: str, raw_dir: Path | None = None) -> "Ledger":
+        from esep.core import config
+        import yaml
+
+        path = (Path(raw_dir) if raw_dir else config.RAW_DIR / report) / FILE
+        if not path.is_file():
+            return cls(report)
+        where = f"data/raw/{report}/{FILE}"
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise DecisionError(f"{where}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        entries = doc.get("decisions") if isinstance(doc, dict) else None
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise DecisionError(f"{where}: 'decisions' must be a list of entries")
+        out: dict[str, dict] = {}
+        for i, e in enumerate(entries, 1):
+            if not isinstance(e, dict) or not str(e.get("figure", "")).strip():
+                raise DecisionError(f"{where}: decision {i} needs a 'figure' (the glued figure's name)")
+            name = str(e["figure"]).strip()
+            keep = str(e.get("keep", "computed")).strip()
+            flagged = str(e.get("flagged", "caveat")).strip()
+            if keep not in KEEP:
+                raise DecisionError(f"{where}: decision {i} ({name}): keep must be one of {', '.join(KEEP)}, not {keep!r}")
+            if flagged not in FLAGGED:
+                raise DecisionError(f"{where}: decision {i} ({name}): flagged must be one of "
+                                    f"{', '.join(FLAGGED)}, not {flagged!r}")
+            if not str(e.get("reason", "")).strip():
+                raise DecisionError(f"{where}: decision {i} ({name}): give a 'reason' (shown to the reader)")
+            if name in out:
+                raise DecisionError(f"{where}: decision {i}: figure {name!r} is decided twice")
+            out[name] = {"keep": keep, "flagged": flagged, "reason": str(e["reason"]).strip()}
+        return cls(report, out, where)
+
+    # --- choosing --------------------------------------------------------------------
+    def choose(self, figure: str, computed: Any, declared: Any, label: str = "", where: str = "") -> Any:
+        """The value to print for ``figure``: computed unless the decision file says
+        declared; a difference (at the printed precision) is recorded for its mark."""
+        if fmt.is_missing(declared) or fmt.is_missing(computed) or fmt.agrees(computed, declared):
+            return computed if not fmt.is_missing(computed) else declared
+        d = self.decisions.get(figure, {})
+        kept = d.get("keep", "computed")
+        return self._add(figure, label, declared, computed, kept, d.get("reason", ""), where).value
+
+    def flagged(self, figure: str, value: Any, why: str, label: str = "", where: str = "") -> Any:
+        """``value`` derived from a base a data-quality check flags: with a caveat mark
+        (default), withheld (None, the text shows a note) or shown plainly, as decided."""
+        d = self.decisions.get(figure, {})
+        how = d.get("flagged", "caveat")
+        if how == "show":
+            return value
+        kept = "withheld" if how == "withhold" else "caveat"
+        return self._add(figure, label, None, value, kept, d.get("reason") or why, where).value
+
+    def _add(self, figure, label, declared, computed, kept, reason, where) -> Correction:
+        for c in self.items:
+            if c.figure == figure:
+                return c
+        c = Correction(len(self.items) + 1, figure, label or figure, declared, computed, kept, reason, where)
+        self.items.append(c)
+        return c
+
+    def get(self, figure: str) -> Correction | None:
+        return next((c for c in self.items if c.figure == figure), None)
+
+    # --- showing ---------------------------------------------------------------------
+    def mark(self, figure: str, shown: str) -> str:
+        """HTML of ``shown`` with the figure's mark (unchanged, escaped, if it has none)."""
+        c = self.get(figure)
+        if c is None:
+            return html.escape(shown)
+        return mark_html(shown, c.shown_declared if c.declared is not None else None, c.number)
+
+    def records(self) -> dict[str, dict]:
+        """What the engine needs to mark placeholders: glue it as ``esep_corrections``."""
+        return {c.figure: c.record() for c in self.items}
+
+    def table_rows(self) -> list[dict]:
+        """Rows of the «Түзетулер» table (Kazakh), one per correction, in mark order."""
+        kept_kk = {"computed": "есептелген мән алынды", "declared": "құжаттағы мән сақталды",
+                   "withheld": "көрсетілмеді", "caveat": "ескертпемен көрсетілді"}
+        rows = []
+        for c in self.items:
+            rows.append({"№": c.number, "Көрсеткіш": c.label + (f" ({c.where})" if c.where else ""),
+                         "Құжатта": "" if c.declared is None else c.shown_declared,
+                         "Есептелген": fmt.auto(c.computed) if not fmt.is_missing(c.computed) else fmt.DASH,
+                         "Шешім": kept_kk[c.kept], "Негіздеме": c.reason or "әдепкі ереже: есептелген мән"})
+        return rows
+
+    def appendix_html(self, caption: str) -> str:
+        """The «Түзетулер» table: each row anchored (``#esep-corr-N``) for its marks."""
+        if not self.items:
+            return ""
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.table_rows()[0])
+        body = []
+        for r in self.table_rows():
+            cells = "".join(f'<td class="{"num" if k in ("№", "Құжатта", "Есептелген") else "text"}">'
+                            f"{html.escape(str(v))}</td>" for k, v in r.items())
+            body.append(f'<tr id="esep-corr-{r["№"]}">{cells}</tr>')
+        return (f'<table class="esep-table esep-corrections"><caption>{html.escape(caption)}</caption>'
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
