@@ -2,8 +2,8 @@
 
 Fast tests call the scaffold in-process (nothing executed). The integration test runs
 the installed `esep` as a user would, from the new project's folder and without
-ESEP_ROOT: init, new-report, build (HTML), the generated tests, and a `cp -a` copy that
-must act on itself and leave the original alone.
+ESEP_ROOT: init, build, new-report (the built report stays fresh), build (HTML), the
+generated tests, and a `cp -a` copy that must act on itself and leave the original alone.
 """
 from __future__ import annotations
 
@@ -255,9 +255,14 @@ def test_init_new_report_build_test_and_copy_as_a_user(tmp_path):
     esep = esep_command()
     run([*esep, "init", "dept", "--period", "2025-2026"], cwd=tmp_path)
     root = tmp_path / "dept"
-    run([*esep, "new-report", "demo", "--period", "2023-2024-S2"], cwd=root)
     out = run([*esep, "build"], cwd=root / "notebooks")       # from any folder inside the project
-    assert "2 ok, 0 failed" in out.stdout, out.stdout
+    assert "1 ok, 0 failed" in out.stdout, out.stdout
+    # a new report type (and its helper module) leaves the built one fresh
+    run([*esep, "new-report", "demo", "--period", "2023-2024-S2"], cwd=root)
+    status = run([*esep, "status"], cwd=root).stdout
+    assert "1 fresh, 1 stale" in status and re.search(r"demo .*never built", status), status
+    out = run([*esep, "build"], cwd=root)
+    assert "ran 1 (1 ok, 0 failed), skipped 1 up to date" in out.stdout, out.stdout
     for period, name in (("2025-2026", "example"), ("2023-2024-S2", "demo")):
         page = (root / "output" / period / f"{name}.html").read_text(encoding="utf-8").replace("\xa0", " ")
         assert "153 645" in page and "{{" not in page and "Traceback" not in page
