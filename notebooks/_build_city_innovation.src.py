@@ -37,7 +37,7 @@ city = "Астана"
 code("ci-co-remove-1", '''
 from IPython.display import display
 
-from helpers import charts, data, periods, present, quality, tables
+from helpers import charts, corrections, data, periods, present, quality, tables
 from helpers import city_innovation as ci
 from helpers import fmt
 from helpers import kazakh as kz
@@ -48,6 +48,7 @@ REPORT = "city_innovation"
 charts.setup()
 cap = Captions()
 skipped = []
+ledger = corrections.Ledger.load(REPORT)   # data/raw/city_innovation/decisions.yaml (the analyst's)
 
 year = periods.school_year(period)                  # e.g. 2023-2024
 prev_year = periods.shift(year, -1)                 # 2022-2023
@@ -255,19 +256,28 @@ if t3.empty:
     skipped.append("project_load")
     note(f"{periods.label(year, 'loc')} бір мезгілде іске асырылатын жобалар туралы дерек жоқ.")
 else:
-    marked = t3.assign(level=[f"{lv}*" if lv in set(load_fixed["level"]) else lv for lv in t3["level"]])
-    fixes = "; ".join(f"{r.level}: {kz.numeral(r.orgs)} (2-кесте бойынша), құжаттың 3-кестесінде "
-                      f"{kz.numeral(r.declared_orgs)} басылған" for r in load_fixed.itertuples())
+    t3_caption = cap.table(f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
+                           "инновациялық жобалардың саны туралы мәліметтер")
+    t3_no = t3_caption.split(".")[0]                        # "3-кесте"
+    t3_marks = {}
+    for n, r in enumerate(load_fixed.itertuples(), 1):
+        fig = f"project_load_orgs_fix_{n}"
+        ledger.choose(fig, computed=r.orgs, declared=r.declared_orgs,
+                      label=f"{t3_no}, «{r.level}» жолы, ББҰ саны", where="2-кестедегі деңгей бойынша саны")
+        idx = t3.index[t3["level"] == r.level]
+        if len(idx):
+            t3_marks[(idx[0], "orgs")] = fig
+    fixes = bool(t3_marks)
     display(present.table(
-        marked[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]],
-        cap.table(f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
-                  "инновациялық жобалардың саны туралы мәліметтер"),
+        t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]], t3_caption,
+        marks=t3_marks, ledger=ledger,
         formats={"share_pct": "pct", "simultaneous_projects": "num"},
         labels={"level": "Білім беру ұйымының деңгейі", "orgs": "ББҰ саны",
                 "share_pct": "Білім деңгейі бойынша барлық ұйымдардың үлесі",
                 "simultaneous_projects": "Білім беру ұйымдарында бір мезгілде іске асырылатын "
                                          "инновациялық жобалардың саны"},
-        note=(f"* ББҰ саны деңгейлер бойынша бір дереккөзден (2-кесте) алынды. {fixes}." if fixes else None)))
+        note=("Белгі қойылған сан құжатта басқаша басылған: ББҰ саны деңгейлер бойынша бір "
+              "дереккөзден (2-кесте) алынды; екі мән де «Түзетулер» кестесінде." if fixes else None)))
 ''')
 
 md("ci-ma-project-load-2", '''
@@ -281,14 +291,21 @@ code("ci-co-code-7", '''
 intl = ci.international_orgs(d["international_orgs"], [prev_year, year])
 intl_now = intl[intl["period"] == year]
 intl_prev = intl[intl["period"] == prev_year]
-state_total = tables.total(tables.parts(state)["orgs"]) if len(state) else None
+state_total = None if state.empty else ledger.choose(
+    "state_orgs_total", computed=tables.total(tables.parts(state)["orgs"]),
+    declared=ci.value(state, "orgs", row_type="total"), label="Мемлекеттік білім беру ұйымдарының саны",
+    where="2-суреттен кейінгі мәтін: түрлері бойынша сандардың қосындысы")
 intl_all = ci.value(intl_now, "orgs", category_key="all") if len(intl_now) else None
 glue("state_orgs_total", state_total)
 for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special", "additional"]:
     glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
 glue("international_orgs", intl_all)
 glue_forms("international_orgs_of_state_pct", None if intl_all is None or not state_total
-           else tables.share(intl_all, state_total), "poss", pct=True)
+           else ledger.choose("international_orgs_of_state_pct", computed=tables.share(intl_all, state_total),
+                              declared=q.get("international_orgs_of_state_pct"),
+                              label="Халықаралық жобалардағы ББҰ-ның мемлекеттік ББҰ ішіндегі үлесі",
+                              where="3-кестеден кейінгі мәтін"), "poss", pct=True)
+ledger.also("international_orgs_of_state_pct", "international_orgs_of_state_pct_poss")
 for key in ["secondary", "tvet", "special"]:
     n_orgs = ci.value(intl_now, "orgs", category_key=key) if len(intl_now) else None
     glue(f"international_{key}_orgs", n_orgs)
@@ -620,6 +637,26 @@ md("ci-ma-narrative-3", '''
 
 md("ci-ma-narrative-4", '''
 {{ author }}
+''')
+
+# ---------------------------------------------------------------- corrections
+code("ci-co-corrections-1", '''
+ledger.glue()   # the engine marks every placeholder showing a corrected figure
+if not ledger.items:
+    skipped.append("corrections")
+''', ["remove"])
+
+md("ci-ma-corrections-1", '''
+## Түзетулер
+
+Құжатта басылған мәннен өзгеше көрсетілген немесе ескертпемен берілген сандар: әр сандағы
+белгі осы кестенің жолына апарады.
+''', narrative=False, section="corrections")
+
+code("ci-co-corrections-2", '''
+if ledger.items:
+    from IPython.display import HTML
+    display(HTML(ledger.appendix_html(cap.table("Құжаттағы мәннен өзгеше көрсетілген сандар"))))
 ''')
 
 # ---------------------------------------------------------------- checks appendix
