@@ -42,7 +42,7 @@ from helpers import city_innovation as ci
 from helpers import fmt
 from helpers import kazakh as kz
 from helpers.captions import Captions
-from helpers.report import glue, glue_forms, note
+from helpers.report import glue, glue_forms, glue_shown, note
 
 REPORT = "city_innovation"
 charts.setup()
@@ -271,6 +271,7 @@ else:
     display(present.table(
         t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]], t3_caption,
         marks=t3_marks, ledger=ledger,
+        figures={(i, "orgs"): "orgs_in_projects" for i in t3.index[t3["row_type"] == "total"]},
         formats={"share_pct": "pct", "simultaneous_projects": "num"},
         labels={"level": "Білім беру ұйымының деңгейі", "orgs": "ББҰ саны",
                 "share_pct": "Білім деңгейі бойынша барлық ұйымдардың үлесі",
@@ -642,6 +643,7 @@ md("ci-ma-narrative-4", '''
 # ---------------------------------------------------------------- corrections
 code("ci-co-corrections-1", '''
 ledger.glue()   # the engine marks every placeholder showing a corrected figure
+glue_shown()    # table cells that print a named figure (one value per quantity, tested)
 if not ledger.items:
     skipped.append("corrections")
 ''', ["remove"])
