@@ -248,7 +248,8 @@ def declared_vs_parts(df: pd.DataFrame, values: Sequence[str]) -> pd.DataFrame:
         dv = None if dv is None else (int(dv) if float(dv).is_integer() else float(dv))
         agrees = None if dv is None or cv is None else bool(dv == cv)
         rows.append({"column": c, "declared": dv, "computed": cv, "agrees": agrees})
-    return pd.DataFrame(rows, columns=["column", "declared", "computed", "agrees"])
+    # object columns: None stays None (not NaN), so callers can test `is None`
+    return pd.DataFrame(rows, columns=["column", "declared", "computed", "agrees"], dtype=object)
 
 
 def value_or_declared(df: pd.DataFrame, column: str) -> tuple[Any, str | None]:
@@ -276,6 +277,7 @@ def band_phrase(bands: pd.DataFrame, value: str = "teachers", noun: str = "мұ�
 LEVELS = {"school": "мектепішілік", "city": "қалалық", "republic": "республикалық",
           "international": "халықаралық"}
 NO_LEVEL = "деңгейі көрсетілмеген"
+NO_LEVEL_SHORT = "көрсетілмеген"   # as a table row label (keeps the table portrait)
 
 
 def level_counts(events: pd.DataFrame) -> pd.DataFrame:
@@ -310,7 +312,7 @@ def events_matrix(events: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for lk, lab in zip(lv["level_key"], lv["level"]):
         sel = events["kind_key"][(key == lk).to_numpy()]
-        row = {"level": lab}
+        row = {"level": NO_LEVEL_SHORT if lk == "none" else lab}
         for kk, kind in zip(kinds["kind_key"], kinds["kind"]):
             row[kind] = int((sel == kk).sum())
         row[TOTAL] = int(len(sel))
