@@ -179,3 +179,12 @@ def test_summary_one_row_per_member_of_the_period():
     assert out["pupils"].tolist()[0] == 40 and pd.isna(out["pupils"].tolist()[1])
     assert out["teachers"].tolist() == [5, 7] and out["events"].tolist() == [2, 1]
     assert out["quality_pct"].tolist()[0] == 84.0 and pd.isna(out["quality_pct"].tolist()[1])
+
+
+def test_whole_number_ticks_on_a_count_chart():
+    from helpers import charts
+
+    df = pd.DataFrame({"level": ["мектепішілік", "қалалық", "республикалық"], "events": [2, 3, 1]})
+    fig = sc.whole_number_ticks(charts.bar(df, x="level", y="events"))
+    ticks = fig.axes[0].get_yticks()
+    assert len(ticks) and all(float(t).is_integer() for t in ticks)

@@ -395,3 +395,15 @@ def course_phrase(courses: pd.DataFrame, noun: str = "мұғалім") -> str:
         who = f" {role}{suffix(str(role), 'poss')}" if not fmt.is_missing(role) else ""
         pieces.append(f"{course}{who} – {fmt.num(n)} {noun}")
     return "; ".join(pieces) if pieces else fmt.DASH
+
+
+# --- charts ------------------------------------------------------------------------------
+
+def whole_number_ticks(fig):
+    """Value axis of a count chart with whole-number ticks only (no «2.5 іс-шара»); returns
+    the same figure (``helpers.charts.bar`` leaves the ticks to matplotlib)."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
