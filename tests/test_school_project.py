@@ -57,7 +57,8 @@ def test_raw_every_table_is_keyed_by_member_and_period():
 
 
 def test_shipped_data_has_no_findings(monkeypatch):
-    from esep import findings, reports
+    from esep.data import findings
+    from esep.core import reports
 
     monkeypatch.setenv("ESEP_ROOT", str(REPO))
     found, loaded = findings.findings_for(reports.get(REPORT), PERIOD)
@@ -70,7 +71,8 @@ def test_declared_teacher_total_wrong_is_a_finding(project_copy):
     text = path.read_text(encoding="utf-8")
     assert ",67,550,total," in text
     path.write_text(text.replace(",67,550,total,", ",68,550,total,"), encoding="utf-8")
-    from esep import findings, reports
+    from esep.data import findings
+    from esep.core import reports
 
     found, loaded = findings.findings_for(reports.get(REPORT), PERIOD)
     assert loaded.problems == []
@@ -82,7 +84,8 @@ def test_declared_teacher_total_wrong_is_a_finding(project_copy):
 @pytest.mark.parametrize("period", [PERIOD])
 def test_params_expand_to_summary_and_every_member(period, monkeypatch):
     monkeypatch.setenv("ESEP_ROOT", str(REPO))
-    from esep import params, reports
+    from esep.core import params
+    from esep.core import reports
 
     spec = reports.get(REPORT)
     units = params.units_for(spec, period)
@@ -98,7 +101,8 @@ def test_expand_picks_up_a_new_member_from_the_data(project_copy):
     path = project_copy / "data/raw" / REPORT / "members.csv"
     row = path.read_text(encoding="utf-8").splitlines()[1].replace("astana-67", "astana-35")
     path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
-    from esep import params, reports
+    from esep.core import params
+    from esep.core import reports
 
     units = params.units_for(reports.get(REPORT), PERIOD)
     assert [u.variant for u in units] == [None, MEMBER, "astana-35-share"]
@@ -117,7 +121,8 @@ def project(tmp_path_factory):
     shutil.copytree(RAW, root / "data" / "raw" / REPORT)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ESEP_ROOT", str(root))
-        from esep import prepare, reports
+        from esep.data import prepare
+        from esep.core import reports
         prepare.prepare_report(reports.get(REPORT))
         yield root
 
@@ -127,7 +132,7 @@ def run(project):
     """Execute the notebook once per parameter set; return its scraps as plain values."""
     import papermill as pm
 
-    from esep.scraps import read_scraps
+    from esep.notebook.scraps import read_scraps
 
     cache: dict = {}
 
