@@ -183,7 +183,7 @@ if t1.empty:
     note(f"{periods.label(year, 'loc')} ашылған жобалар туралы дерек жоқ.")
 else:
     display(present.table(
-        t1, cap.table(f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
+        t1, cap.table(source=["levels_opened"], text=f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
                       "инновациялық жобалардың саны (ашылған оқу жылы бойынша)"),
         labels={"level": "Білім беру ұйымының деңгейі",
                 prev_year: f"{prev_year} оқу жылында ашылған",
@@ -206,7 +206,7 @@ if t2.empty:
 else:
     display(present.table(
         ci.numbered(t2, ("level", ""), ("№", "")),
-        cap.table(f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
+        cap.table(source=["levels_semester"], text=f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
                   "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы"),
         labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year}))
 sem_prev = ci.level_totals(d["levels_semester"], prev_period)
@@ -256,7 +256,7 @@ if t3.empty:
     skipped.append("project_load")
     note(f"{periods.label(year, 'loc')} бір мезгілде іске асырылатын жобалар туралы дерек жоқ.")
 else:
-    t3_caption = cap.table(f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
+    t3_caption = cap.table(source=["orgs_by_project_count"], text=f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
                            "инновациялық жобалардың саны туралы мәліметтер")
     t3_no = t3_caption.split(".")[0]                        # "3-кесте"
     t3_marks = {}
@@ -453,7 +453,7 @@ else:
     shown_years = [c for c in t4.columns.get_level_values(1).unique() if c]
     display(present.table(
         ci.numbered(t4, ("level", ""), ("№", "")),
-        cap.table(f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
+        cap.table(source=["levels_yearly"], text=f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
                   "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы"),
         labels={"level": "Білім беру ұйымының деңгейі"}))
 ''')
@@ -504,7 +504,7 @@ else:
     display(present.table(
         ci.numbered(t5, "project_name")[["№", "project_name", "area", "orgs", "members",
                                           "coverage_pct", "pupils", "row_type"]],
-        cap.table(f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
+        cap.table(source=["project_members", "projects", "project_orgs"], text=f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
                   "жобалардың үлесі туралы мәліметтер"),
         formats={"coverage_pct": "pct", "orgs": "num", "members": "text", "area": "text"},
         labels={"project_name": "Жоба атауы", "area": "Жобаның бағыты",
@@ -539,7 +539,7 @@ else:
     display(present.table(
         ci.numbered(t6, "project_name")[["№", "project_name", "orgs", *types, "events_total",
                                           "events_pct", "row_type"]],
-        cap.table(f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
+        cap.table(source=["events"], text=f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
                   "инновациялық жобалар бойынша көрсеткіштер мен контингент"),
         formats={"events_pct": ("num", 1), "orgs": "num"},
         spanners={"Іс-шаралар": list(types), "Барлығы": ["events_total", "events_pct"]},
@@ -605,7 +605,7 @@ else:
     langs = dict(zip(languages["language_key"], languages["language"]))
     display(present.table(
         ci.numbered(t7, "project_name")[["№", "project_name", "orgs", *langs, "row_type"]],
-        cap.table(f"{periods.label(period, 'loc')} оқыту тілдері бөлінісінде инновациялық "
+        cap.table(source=["pupils_by_language"], text=f"{periods.label(period, 'loc')} оқыту тілдері бөлінісінде инновациялық "
                   "жобалар бойынша білім алушылардың үлес салмағы"),
         formats={"orgs": "num"},
         spanners={"Білім алушылар саны": list(langs)},
@@ -644,6 +644,7 @@ md("ci-ma-narrative-4", '''
 code("ci-co-corrections-1", '''
 ledger.glue()   # the engine marks every placeholder showing a corrected figure
 glue_shown()    # table cells that print a named figure (one value per quantity, tested)
+cap.glue()      # raw table -> this report's "N-кесте" (the «Деректер сапасы» appendix names them)
 if not ledger.items:
     skipped.append("corrections")
 ''', ["remove"])

@@ -230,11 +230,32 @@ def test_appendix_lists_findings_and_escapes_values():
     from esep.data.findings import Finding, appendix_markdown
 
     f = Finding("toy", "2023-2024-S2", "data/raw/toy/pupils.csv", "pupils", 4, "pupils", 23000, 23845.0,
-                "declared total", "total", "«Барлығы» <b>x</b>")
+                "declared total", "total", "«Барлығы» жолында 23 000, қосындысы 23 845 <b>x</b>",
+                row_label="Барлығы")
     md = appendix_markdown([f], "toy")
     assert md.startswith("## Деректер сапасы")
-    assert "23 000" in md and "23 845" in md and "&lt;b&gt;" in md
+    assert "23 000" in md and "23 845" in md and "&lt;b&gt;" in md and "<b>" not in md
     assert "ешқандай" in appendix_markdown([], "toy")
+
+
+def test_appendix_for_reviewers_names_the_report_table_and_row_and_merges_duplicates():
+    from esep.data.findings import Finding, appendix_markdown
+
+    total = Finding("city", "2023-2024", "data/raw/city/levels.csv", "levels", 9, "orgs", 89, 88.0,
+                    "declared total 89 but the parts add up to 88", "total",
+                    "«Барлығы» жолында 89 көрсетілген, бөліктерінің қосындысы 88.", printed_in="3-кесте",
+                    row_label="Барлығы")
+    letters = [Finding("city", "2023-2024", f"data/raw/city/{t}.csv", t, 3, "project_name", "PASСH", None,
+                       "mixed alphabets", "latin_letters", "«PASСH» сөзінде латын және кириллица әріптері "
+                       "араласқан.", printed_in=p, row_label="PASСH") for t, p in
+               [("events", "6-кесте"), ("members", "5-кесте"), ("events", "6-кесте")]]
+    md = appendix_markdown([total, *letters], "city", numbers={"levels": "3-кесте", "members": "5-кесте"})
+    body = md.split("<details")[0]
+    assert "3-кесте, «Барлығы» жолы" in body                       # the report's own table and row
+    assert body.count("«PASСH» сөзінде") == 1                         # one remark, every place listed once
+    assert "6-кесте, «PASСH» жолы; 5-кесте, «PASСH» жолы" in body
+    assert "levels.csv" not in body and "project_name" not in body   # analyst's detail: collapsed block only
+    assert "levels.csv" in md.split("<details")[1]
 
 
 def test_period_filter():
