@@ -197,10 +197,19 @@ def test_declared_percentage_wrong(toy):
     assert "48.9%" in f["message"]
 
 
-def test_rounding_and_truncation_both_accepted():
+def test_agreement_follows_the_report_rounding_rule(toy):
+    """47,368 printed as 47,3 is a finding under half up (the default) and agrees for a
+    report whose spec says ``rounding: truncate``."""
     from helpers.tables import agrees
 
-    assert agrees(47.368, 47.3) and agrees(47.368, 47.4) and not agrees(47.368, 47.2)
+    assert agrees(47.368, 47.4) and not agrees(47.368, 47.3) and not agrees(47.368, 47.2)
+    grades = toy / GRADES
+    grades.write_text(grades.read_text(encoding="utf-8").replace(",47.4", ",47.3"), encoding="utf-8")
+    (f,) = findings_json(toy)
+    assert (f["check"], f["declared"]) == ("share", 47.3)
+    spec = toy / "notebooks/toy.report.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "rounding: truncate\n", encoding="utf-8")
+    assert findings_json(toy) == []
 
 
 def test_duplicated_row(toy):

@@ -373,10 +373,13 @@ def findings_for(spec, period: str | None = None, incoming: str | None = None):
     """(findings, loaded) for a report; ``loaded.problems`` non-empty = errors, no findings."""
     from esep.data import validate
 
+    from esep.core import numbers
+
     loaded = validate.load_report(spec, incoming=incoming)
     if loaded.problems:
         return [], loaded
-    return for_period(compute(loaded), period), loaded
+    with numbers.rounding(spec.rounding):  # agreement at the report's own rounding rule
+        return for_period(compute(loaded), period), loaded
 
 
 _FRAMES: dict[tuple, dict] = {}  # parsed raw frames of the last report asked (for_variant)
