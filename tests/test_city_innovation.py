@@ -34,6 +34,13 @@ def execute(spec, tmp_path, period):
 
 def test_reproduces_seed_2023_2024_s2(city_project, tmp_path):
     out, s = execute(city_project, tmp_path, "2023-2024-S2")
+    from esep.notebook import consistency
+    from esep.notebook.scraps import read_scraps
+
+    # one value per quantity: no named figure printed with two values (text vs tables)
+    scraps = read_scraps(nbformat.read(str(out), as_version=4))
+    assert scraps.get("esep_figures_shown"), "the notebook declares the table cells that print figures"
+    assert consistency.contradictions(scraps) == []
     # headline (intro paragraph)
     assert s["projects_total"] == 10
     assert (s["projects_international"], s["projects_city"]) == (5, 5)
