@@ -37,17 +37,18 @@ city = "Астана"
 code("ci-co-remove-1", '''
 from IPython.display import display
 
-from helpers import charts, data, periods, present, quality, tables
+from helpers import charts, corrections, data, periods, present, quality, tables
 from helpers import city_innovation as ci
 from helpers import fmt
 from helpers import kazakh as kz
 from helpers.captions import Captions
-from helpers.report import glue, glue_forms, note
+from helpers.report import glue, glue_forms, glue_shown, note
 
 REPORT = "city_innovation"
 charts.setup()
 cap = Captions()
 skipped = []
+ledger = corrections.Ledger.load(REPORT)   # data/raw/city_innovation/decisions.yaml (the analyst's)
 
 year = periods.school_year(period)                  # e.g. 2023-2024
 prev_year = periods.shift(year, -1)                 # 2022-2023
@@ -182,7 +183,7 @@ if t1.empty:
     note(f"{periods.label(year, 'loc')} ашылған жобалар туралы дерек жоқ.")
 else:
     display(present.table(
-        t1, cap.table(f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
+        t1, cap.table(source=["levels_opened"], text=f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
                       "инновациялық жобалардың саны (ашылған оқу жылы бойынша)"),
         labels={"level": "Білім беру ұйымының деңгейі",
                 prev_year: f"{prev_year} оқу жылында ашылған",
@@ -205,7 +206,7 @@ if t2.empty:
 else:
     display(present.table(
         ci.numbered(t2, ("level", ""), ("№", "")),
-        cap.table(f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
+        cap.table(source=["levels_semester"], text=f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
                   "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы"),
         labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year}))
 sem_prev = ci.level_totals(d["levels_semester"], prev_period)
@@ -255,19 +256,29 @@ if t3.empty:
     skipped.append("project_load")
     note(f"{periods.label(year, 'loc')} бір мезгілде іске асырылатын жобалар туралы дерек жоқ.")
 else:
-    marked = t3.assign(level=[f"{lv}*" if lv in set(load_fixed["level"]) else lv for lv in t3["level"]])
-    fixes = "; ".join(f"{r.level}: {kz.numeral(r.orgs)} (2-кесте бойынша), құжаттың 3-кестесінде "
-                      f"{kz.numeral(r.declared_orgs)} басылған" for r in load_fixed.itertuples())
+    t3_caption = cap.table(source=["orgs_by_project_count"], text=f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
+                           "инновациялық жобалардың саны туралы мәліметтер")
+    t3_no = t3_caption.split(".")[0]                        # "3-кесте"
+    t3_marks = {}
+    for n, r in enumerate(load_fixed.itertuples(), 1):
+        fig = f"project_load_orgs_fix_{n}"
+        ledger.choose(fig, computed=r.orgs, declared=r.declared_orgs,
+                      label=f"{t3_no}, «{r.level}» жолы, ББҰ саны", where="2-кестедегі деңгей бойынша саны")
+        idx = t3.index[t3["level"] == r.level]
+        if len(idx):
+            t3_marks[(idx[0], "orgs")] = fig
+    fixes = bool(t3_marks)
     display(present.table(
-        marked[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]],
-        cap.table(f"{periods.label(year, 'loc')} білім беру ұйымдарында іске асырылатын "
-                  "инновациялық жобалардың саны туралы мәліметтер"),
+        t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]], t3_caption,
+        marks=t3_marks, ledger=ledger,
+        figures={(i, "orgs"): "orgs_in_projects" for i in t3.index[t3["row_type"] == "total"]},
         formats={"share_pct": "pct", "simultaneous_projects": "num"},
         labels={"level": "Білім беру ұйымының деңгейі", "orgs": "ББҰ саны",
                 "share_pct": "Білім деңгейі бойынша барлық ұйымдардың үлесі",
                 "simultaneous_projects": "Білім беру ұйымдарында бір мезгілде іске асырылатын "
                                          "инновациялық жобалардың саны"},
-        note=(f"* ББҰ саны деңгейлер бойынша бір дереккөзден (2-кесте) алынды. {fixes}." if fixes else None)))
+        note=("Белгі қойылған сан құжатта басқаша басылған: ББҰ саны деңгейлер бойынша бір "
+              "дереккөзден (2-кесте) алынды; екі мән де «Түзетулер» кестесінде." if fixes else None)))
 ''')
 
 md("ci-ma-project-load-2", '''
@@ -281,14 +292,21 @@ code("ci-co-code-7", '''
 intl = ci.international_orgs(d["international_orgs"], [prev_year, year])
 intl_now = intl[intl["period"] == year]
 intl_prev = intl[intl["period"] == prev_year]
-state_total = tables.total(tables.parts(state)["orgs"]) if len(state) else None
+state_total = None if state.empty else ledger.choose(
+    "state_orgs_total", computed=tables.total(tables.parts(state)["orgs"]),
+    declared=ci.value(state, "orgs", row_type="total"), label="Мемлекеттік білім беру ұйымдарының саны",
+    where="2-суреттен кейінгі мәтін: түрлері бойынша сандардың қосындысы")
 intl_all = ci.value(intl_now, "orgs", category_key="all") if len(intl_now) else None
 glue("state_orgs_total", state_total)
 for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special", "additional"]:
     glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
 glue("international_orgs", intl_all)
 glue_forms("international_orgs_of_state_pct", None if intl_all is None or not state_total
-           else tables.share(intl_all, state_total), "poss", pct=True)
+           else ledger.choose("international_orgs_of_state_pct", computed=tables.share(intl_all, state_total),
+                              declared=q.get("international_orgs_of_state_pct"),
+                              label="Халықаралық жобалардағы ББҰ-ның мемлекеттік ББҰ ішіндегі үлесі",
+                              where="3-кестеден кейінгі мәтін"), "poss", pct=True)
+ledger.also("international_orgs_of_state_pct", "international_orgs_of_state_pct_poss")
 for key in ["secondary", "tvet", "special"]:
     n_orgs = ci.value(intl_now, "orgs", category_key=key) if len(intl_now) else None
     glue(f"international_{key}_orgs", n_orgs)
@@ -435,7 +453,7 @@ else:
     shown_years = [c for c in t4.columns.get_level_values(1).unique() if c]
     display(present.table(
         ci.numbered(t4, ("level", ""), ("№", "")),
-        cap.table(f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
+        cap.table(source=["levels_yearly"], text=f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
                   "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы"),
         labels={"level": "Білім беру ұйымының деңгейі"}))
 ''')
@@ -486,7 +504,7 @@ else:
     display(present.table(
         ci.numbered(t5, "project_name")[["№", "project_name", "area", "orgs", "members",
                                           "coverage_pct", "pupils", "row_type"]],
-        cap.table(f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
+        cap.table(source=["project_members", "projects", "project_orgs"], text=f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
                   "жобалардың үлесі туралы мәліметтер"),
         formats={"coverage_pct": "pct", "orgs": "num", "members": "text", "area": "text"},
         labels={"project_name": "Жоба атауы", "area": "Жобаның бағыты",
@@ -521,7 +539,7 @@ else:
     display(present.table(
         ci.numbered(t6, "project_name")[["№", "project_name", "orgs", *types, "events_total",
                                           "events_pct", "row_type"]],
-        cap.table(f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
+        cap.table(source=["events"], text=f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
                   "инновациялық жобалар бойынша көрсеткіштер мен контингент"),
         formats={"events_pct": ("num", 1), "orgs": "num"},
         spanners={"Іс-шаралар": list(types), "Барлығы": ["events_total", "events_pct"]},
@@ -587,7 +605,7 @@ else:
     langs = dict(zip(languages["language_key"], languages["language"]))
     display(present.table(
         ci.numbered(t7, "project_name")[["№", "project_name", "orgs", *langs, "row_type"]],
-        cap.table(f"{periods.label(period, 'loc')} оқыту тілдері бөлінісінде инновациялық "
+        cap.table(source=["pupils_by_language"], text=f"{periods.label(period, 'loc')} оқыту тілдері бөлінісінде инновациялық "
                   "жобалар бойынша білім алушылардың үлес салмағы"),
         formats={"orgs": "num"},
         spanners={"Білім алушылар саны": list(langs)},
@@ -620,6 +638,28 @@ md("ci-ma-narrative-3", '''
 
 md("ci-ma-narrative-4", '''
 {{ author }}
+''')
+
+# ---------------------------------------------------------------- corrections
+code("ci-co-corrections-1", '''
+ledger.glue()   # the engine marks every placeholder showing a corrected figure
+glue_shown()    # table cells that print a named figure (one value per quantity, tested)
+cap.glue()      # raw table -> this report's "N-кесте" (the «Деректер сапасы» appendix names them)
+if not ledger.items:
+    skipped.append("corrections")
+''', ["remove"])
+
+md("ci-ma-corrections-1", '''
+## Түзетулер
+
+Құжатта басылған мәннен өзгеше көрсетілген немесе ескертпемен берілген сандар: әр сандағы
+белгі осы кестенің жолына апарады.
+''', narrative=False, section="corrections")
+
+code("ci-co-corrections-2", '''
+if ledger.items:
+    from IPython.display import HTML
+    display(HTML(ledger.appendix_html(cap.table("Құжаттағы мәннен өзгеше көрсетілген сандар"))))
 ''')
 
 # ---------------------------------------------------------------- checks appendix

@@ -2,13 +2,18 @@
 and builds another period from the same raw files, skipping what has no data."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
+import pandas as pd
 import papermill as pm
 import pytest
 import scrapbook as sb
 
 from esep.data import prepare
 from esep.core import reports
+
+REPO_RAW = Path(__file__).resolve().parents[1] / "data" / "raw" / "city_innovation"
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +34,13 @@ def execute(spec, tmp_path, period):
 
 def test_reproduces_seed_2023_2024_s2(city_project, tmp_path):
     out, s = execute(city_project, tmp_path, "2023-2024-S2")
+    from esep.notebook import consistency
+    from esep.notebook.scraps import read_scraps
+
+    # one value per quantity: no named figure printed with two values (text vs tables)
+    scraps = read_scraps(nbformat.read(str(out), as_version=4))
+    assert scraps.get("esep_figures_shown"), "the notebook declares the table cells that print figures"
+    assert consistency.contradictions(scraps) == []
     # headline (intro paragraph)
     assert s["projects_total"] == 10
     assert (s["projects_international"], s["projects_city"]) == (5, 5)
@@ -110,3 +122,34 @@ def test_other_period_runs_and_skips_missing_sections(city_project, tmp_path):
                    for o in c.get("outputs", []))
     assert "іс-шаралар туралы дерек жоқ" in text
     assert "<caption>1-кесте. " in text and "<caption>5-кесте" not in text.replace("Басылған", "")
+
+
+def test_decision_file_changes_what_the_report_shows(city_project, tmp_path):
+    """No code change: data/raw/city_innovation/decisions.yaml decides declared vs computed."""
+    import re
+
+    from esep.core import params
+    from esep.pipeline.run import run_unit
+
+    unit = params.units_for(city_project, "2023-2024-S2")[0]
+    res = run_unit(city_project, unit, ("html",))
+    assert res.status == "ok", res.message
+    page = unit.output_base().with_suffix(".html").read_text(encoding="utf-8")
+    marks = re.findall(r'<span class="esep-corrected" data-declared="([^"]*)">([^<]*)<sup', page)
+    parts = int(sum(pd.read_csv(REPO_RAW / "state_orgs.csv").query("row_type == 'part'")["orgs"]))
+    printed = int(pd.read_csv(REPO_RAW / "state_orgs.csv").query("row_type == 'total'")["orgs"].iloc[0])
+    assert (str(printed), str(parts)) in marks            # computed by default, marked, explained
+    assert 'id="esep-corr-' in page
+
+    raw = city_project.spec_path.parents[1] / "data" / "raw" / "city_innovation"
+    (raw / "decisions.yaml").write_text(
+        "decisions:\n  - figure: state_orgs_total\n    keep: declared\n"
+        "    reason: Ресми сан; түрлері бойынша бөлінісі толық емес\n", encoding="utf-8")
+    res = run_unit(city_project, unit, ("html",))
+    assert res.status == "ok", res.message
+    page = unit.output_base().with_suffix(".html").read_text(encoding="utf-8")
+    marks = re.findall(r'<span class="esep-corrected" data-declared="([^"]*)">([^<]*)<sup', page)
+    assert (str(printed), str(parts)) not in marks
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert f"{printed} мемлекеттік білім беру ұйымының" in text.replace("\u00a0", " ")
+    assert "құжаттағы мән сақталды" in text and "Ресми сан; түрлері бойынша бөлінісі толық емес" in text

@@ -100,10 +100,14 @@ def test_parts_declared_only():
     assert tables.only(df, k="b")["v"].tolist() == [2]
 
 
-def test_agrees_accepts_rounding_and_truncation():
+def test_agrees_follows_the_report_rounding_rule():
+    from esep.core import numbers
+
     assert tables.agrees(80.5476, 80.5)
-    assert tables.agrees(29.76, 29.7)       # truncated print
-    assert tables.agrees(29.76, 29.8)       # rounded print
+    assert tables.agrees(29.76, 29.8)       # half up (the default rule)
+    assert not tables.agrees(29.76, 29.7)   # a cut print differs under half up: disclosed
+    with numbers.rounding("truncate"):      # a report whose spec says rounding: truncate
+        assert tables.agrees(29.76, 29.7) and not tables.agrees(29.76, 29.8)
     assert not tables.agrees(29.76, 29.6)
     assert tables.agrees(28.09, 28)          # precision inferred from "28"
     assert not tables.agrees(54, 55)
@@ -112,9 +116,10 @@ def test_agrees_accepts_rounding_and_truncation():
 
 def test_compare_declared_reports_only_disagreements():
     computed = pd.DataFrame({"k": ["a", "b", "c"], "total": [27, 54, 11], "pct": [32.58, 23.6, 1.12]})
-    printed = pd.DataFrame({"k": ["a", "b", "c"], "total": [27, 55, np.nan], "declared_pct": [32.5, 23.5, 1.1]})
+    printed = pd.DataFrame({"k": ["a", "b", "c"], "total": [27, 55, np.nan], "declared_pct": [32.6, 23.5, 1.1]})
     out = tables.compare_declared(computed, printed, on="k", columns={"total": "total", "pct": "declared_pct"})
     assert list(out.columns) == ["k", "column", "declared", "computed", "difference"]
+    # 23,6 printed as 23,5 differs under the (default) half-up rule
     assert out[["k", "column"]].values.tolist() == [["b", "total"], ["b", "pct"]]
     assert out["difference"].iloc[0] == pytest.approx(-1)
     ok = tables.compare_declared(computed, computed, on="k", columns=["total", "pct"])

@@ -63,3 +63,28 @@ def test_narrative_placeholder_and_table_cell_carry_the_mark(tmp_path):
     t = present.table(df, "3-кесте. X", marks={(1, "n"): "orgs_total"}, ledger=led)
     assert t._repr_html_().count('class="esep-corrected" data-declared="89"') == 1
     assert 'id="esep-corr-1"' in led.appendix_html("Түзетулер")
+
+
+def test_one_value_per_quantity_check_finds_a_figure_printed_twice():
+    from esep.notebook import consistency
+
+    ok = {"orgs_in_projects": 89, "esep_figures_shown": [
+        {"name": "orgs_in_projects", "value": 89, "where": "3-кесте, «Барлығы» жолы"}]}
+    assert consistency.contradictions(ok) == []
+    bad = {"orgs_in_projects": 89, "esep_figures_shown": [
+        {"name": "orgs_in_projects", "value": 88, "where": "3-кесте, «Барлығы» жолы"}]}
+    [line] = consistency.contradictions(bad)
+    assert "orgs_in_projects" in line and "88 in 3-кесте" in line and "89 in the text" in line
+    # the same quantity at the printed precision is one value
+    assert consistency.contradictions({"share_pct": 80.46, "esep_figures_shown": [
+        {"name": "share_pct", "value": 80.5, "where": "1-кесте"}]}) == []
+
+
+def test_table_cells_declared_as_figures_are_recorded():
+    from helpers import report
+
+    report._shown.clear()
+    df = pd.DataFrame({"level": ["a", "Барлығы"], "orgs": [88, 88], "row_type": ["part", "total"]})
+    present.table(df, "3-кесте. X", figures={(1, "orgs"): "orgs_in_projects"})
+    assert report._shown == [{"name": "orgs_in_projects", "value": 88, "where": "3-кесте, «Барлығы» жолы"}]
+    report._shown.clear()

@@ -197,10 +197,19 @@ def test_declared_percentage_wrong(toy):
     assert "48.9%" in f["message"]
 
 
-def test_rounding_and_truncation_both_accepted():
+def test_agreement_follows_the_report_rounding_rule(toy):
+    """47,368 printed as 47,3 is a finding under half up (the default) and agrees for a
+    report whose spec says ``rounding: truncate``."""
     from helpers.tables import agrees
 
-    assert agrees(47.368, 47.3) and agrees(47.368, 47.4) and not agrees(47.368, 47.2)
+    assert agrees(47.368, 47.4) and not agrees(47.368, 47.3) and not agrees(47.368, 47.2)
+    grades = toy / GRADES
+    grades.write_text(grades.read_text(encoding="utf-8").replace(",47.4", ",47.3"), encoding="utf-8")
+    (f,) = findings_json(toy)
+    assert (f["check"], f["declared"]) == ("share", 47.3)
+    spec = toy / "notebooks/toy.report.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "rounding: truncate\n", encoding="utf-8")
+    assert findings_json(toy) == []
 
 
 def test_duplicated_row(toy):
@@ -230,11 +239,32 @@ def test_appendix_lists_findings_and_escapes_values():
     from esep.data.findings import Finding, appendix_markdown
 
     f = Finding("toy", "2023-2024-S2", "data/raw/toy/pupils.csv", "pupils", 4, "pupils", 23000, 23845.0,
-                "declared total", "total", "«Барлығы» <b>x</b>")
+                "declared total", "total", "«Барлығы» жолында 23 000, қосындысы 23 845 <b>x</b>",
+                row_label="Барлығы")
     md = appendix_markdown([f], "toy")
     assert md.startswith("## Деректер сапасы")
-    assert "23 000" in md and "23 845" in md and "&lt;b&gt;" in md
+    assert "23 000" in md and "23 845" in md and "&lt;b&gt;" in md and "<b>" not in md
     assert "ешқандай" in appendix_markdown([], "toy")
+
+
+def test_appendix_for_reviewers_names_the_report_table_and_row_and_merges_duplicates():
+    from esep.data.findings import Finding, appendix_markdown
+
+    total = Finding("city", "2023-2024", "data/raw/city/levels.csv", "levels", 9, "orgs", 89, 88.0,
+                    "declared total 89 but the parts add up to 88", "total",
+                    "«Барлығы» жолында 89 көрсетілген, бөліктерінің қосындысы 88.", printed_in="3-кесте",
+                    row_label="Барлығы")
+    letters = [Finding("city", "2023-2024", f"data/raw/city/{t}.csv", t, 3, "project_name", "PASСH", None,
+                       "mixed alphabets", "latin_letters", "«PASСH» сөзінде латын және кириллица әріптері "
+                       "араласқан.", printed_in=p, row_label="PASСH") for t, p in
+               [("events", "6-кесте"), ("members", "5-кесте"), ("events", "6-кесте")]]
+    md = appendix_markdown([total, *letters], "city", numbers={"levels": "3-кесте", "members": "5-кесте"})
+    body = md.split("<details")[0]
+    assert "3-кесте, «Барлығы» жолы" in body                       # the report's own table and row
+    assert body.count("«PASСH» сөзінде") == 1                         # one remark, every place listed once
+    assert "6-кесте, «PASСH» жолы; 5-кесте, «PASСH» жолы" in body
+    assert "levels.csv" not in body and "project_name" not in body   # analyst's detail: collapsed block only
+    assert "levels.csv" in md.split("<details")[1]
 
 
 def test_period_filter():

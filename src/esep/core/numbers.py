@@ -244,9 +244,11 @@ def printed_decimals(x: Any) -> int:
 def agrees(computed: Any, printed: Any, decimals: int | None = None) -> bool:
     """Does ``printed`` match ``computed`` at the printed precision?
 
-    Accepts both rounding (half up) and truncation of the computed value, since
-    hand-made reports do both. ``decimals`` None -> inferred from the printed value.
-    Both missing agree; one missing does not.
+    The computed value is rounded by the report's one rule (:func:`rounding_mode`:
+    half up unless the report's spec says ``rounding: truncate``), as its tables and text
+    print it: a printed 8,6 where the rule gives 8,5 is a finding, not a silent pass.
+    ``decimals`` None -> inferred from the printed value. Both missing agree; one missing
+    does not.
     """
     pm, cm = is_missing(printed), is_missing(computed)
     if pm or cm:
@@ -254,4 +256,4 @@ def agrees(computed: Any, printed: Any, decimals: int | None = None) -> bool:
     d = printed_decimals(printed) if decimals is None else decimals
     p = round_half_up(printed, d)
     c = to_decimal(computed)
-    return round_half_up(c, d) == p or truncate(c, d) == p
+    return round_rule(c, d) == p

@@ -28,10 +28,14 @@ class Finding:
     check: str = ""
     message_kk: str = ""
     letter: str | None = None
+    printed_in: str = ""      # the row's `source` value: where the document printed it ("3-кесте")
+    row_label: str = ""       # the row as a reader names it ("Барлығы", "Ақжайық ауданы")
 
     def as_json(self) -> dict:
         d = asdict(self)
         d.pop("letter")
+        d.pop("printed_in")
+        d.pop("row_label")
         return {k: _jsonable(d[k]) for k in (*JSON_KEYS, "check", "message_kk")}
 
     def text(self) -> str:
@@ -78,6 +82,6 @@ def text_findings(report: str, stem: str, label: str, parsed: pd.DataFrame, text
         out.append(Finding(report, None if period is None else str(period), label, stem, t["row"],
                            t["column"], t["value"], None, msg, "latin_letters",
                            f"«{t['word']}» сөзінде латын және кириллица әріптері араласқан "
-                           f"({kk_kind}: {', '.join(t['odd'])})"
-                           + (f"; сондай-ақ {', '.join(map(str, also))}-жолдарда." if also else "."), None))
+                           f"({kk_kind}: {', '.join(t['odd'])}).", None,
+                           str(row.get("source") or "") if "source" in parsed.columns else "", ""))
     return out

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import pandas as pd
 
 from esep.core.numbers import agrees
@@ -91,7 +92,23 @@ class _Ctx:
         period = r.get("period") if "period" in r.index else None
         self.out.append(Finding(self.report, None if period is None else str(period), label, table,
                                 int(r["__row"]), column, declared, computed, message, check, message_kk,
-                                self.letter(label, column)))
+                                self.letter(label, column), _s(r.get("source")) if "source" in r.index else "",
+                                row_label(r)))
+
+
+LABEL_SKIP = ("period", "city", "oblast", "source", "row_type", "note", "__source", "__row")
+
+
+def row_label(r: pd.Series) -> str:
+    """The row as a reader names it: its first text cell that is not a key, period,
+    place or bookkeeping column ("Барлығы", "Мектепке дейінгі білім беру")."""
+    for col, v in r.items():
+        col = str(col)
+        if col in LABEL_SKIP or col.endswith(("_slug", "_key", "_id")) or col.startswith("declared"):
+            continue
+        if isinstance(v, str) and v.strip() and _num(v) is None:
+            return v.strip()
+    return ""
 
 
 def _s(v) -> str:
@@ -356,10 +373,13 @@ def findings_for(spec, period: str | None = None, incoming: str | None = None):
     """(findings, loaded) for a report; ``loaded.problems`` non-empty = errors, no findings."""
     from esep.data import validate
 
+    from esep.core import numbers
+
     loaded = validate.load_report(spec, incoming=incoming)
     if loaded.problems:
         return [], loaded
-    return for_period(compute(loaded), period), loaded
+    with numbers.rounding(spec.rounding):  # agreement at the report's own rounding rule
+        return for_period(compute(loaded), period), loaded
 
 
 _FRAMES: dict[tuple, dict] = {}  # parsed raw frames of the last report asked (for_variant)
@@ -405,38 +425,78 @@ def format_json(found: list[Finding]) -> str:
 APPENDIX_LIMIT = 40
 
 
-def appendix_markdown(found: list[Finding], report: str) -> str:
-    """The "Деректер сапасы" appendix (markdown with an HTML table, values escaped)."""
+def where_kk(f: Finding, numbers: dict | None = None) -> str:
+    """Where a reader finds the figure: the report's own table number for the raw table
+    (``numbers``: glued by the notebook's captions), else where the document printed it,
+    and the row's label: "3-кесте, «Барлығы» жолы"."""
+    place = (numbers or {}).get(f.table) or f.printed_in or ""
+    label = f.row_label
+    row = (f"{label} жолы" if "«" in label else f"«{label}» жолы") if label else ""
+    return ", ".join(x for x in (place, row) if x) or "бастапқы деректер"
+
+
+_RAW_TABLE = re.compile(r"«([a-z][a-z0-9_]*)» кестесі")
+
+
+def _table_names(text: str, numbers: dict | None) -> str:
+    """A raw table's file name in a remark becomes the report's table ("4-кесте")."""
+    return _RAW_TABLE.sub(lambda m: (numbers or {}).get(m.group(1)) or "бастапқы деректер", text)
+
+
+def reviewer_rows(found: list[Finding], numbers: dict | None = None) -> list[dict]:
+    """One row per distinct remark (duplicates merged: the same remark in several places
+    lists every place once), in order of first appearance."""
+    groups: dict[str, dict] = {}
+    for f in found:
+        text = _table_names(f.message_kk or f.message, numbers)
+        g = groups.setdefault(text, {"text": text, "where": [], "periods": []})
+        w = where_kk(f, numbers)
+        if w not in g["where"]:
+            g["where"].append(w)
+        if f.period and f.period not in g["periods"]:
+            g["periods"].append(f.period)
+    return list(groups.values())
+
+
+def appendix_markdown(found: list[Finding], report: str, numbers: dict | None = None) -> str:
+    """The «Деректер сапасы» appendix for reviewers (Kazakh, by the report's tables and
+    rows, duplicates merged); the analyst's file/row/column detail follows collapsed."""
     head = "## Деректер сапасы\n\n"
     if not found:
         return head + ("Бастапқы деректерді автоматты тексеру ешқандай сәйкессіздік таппады: "
                        "көрсетілген жиынтық мәндер мен пайыздар бөліктерден есептелгенмен сәйкес келеді.\n")
     e = html.escape
-    intro = (f"Бастапқы деректерді автоматты тексеру {len(found)} ескерту берді. Бұл — дереккөзде "
-             "көрсетілген (declared) мәндер бөліктерден есептелген мәндермен сәйкес келмейтін немесе "
-             "күмәнді көрінетін жерлер. Деректер түзетілмеді; баяндамадағы жиынтықтар мен үлестер "
-             "бөліктерден есептелген. Жол нөмірі Excel-дегідей (1-жол — тақырып жолы).\n\n")
-    rows = []
-    for i, f in enumerate(found[:APPENDIX_LIMIT], 1):
-        src = f.source.split("/")[-1]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
-            i, e(src), "" if f.row is None else f.row, e(f.column or ""), e(_n(f.declared) if not isinstance(
-                f.declared, str) else f.declared), e(_n(f.computed) if not isinstance(f.computed, str)
-                                                     else f.computed), e(f.message_kk or f.message))) + "</tr>")
+    rows = reviewer_rows(found, numbers)
+    intro = (f"Бастапқы деректерді автоматты тексеру {len(rows)} ескерту берді: құжатта басылған мәндер "
+             "бөліктерінен есептелген мәндермен сәйкес келмейтін немесе күмәнді көрінетін жерлер. "
+             "Деректер түзетілмеді; баяндамадағы жиынтықтар мен үлестер бөліктерден есептелген "
+             "(талдаушы шешімі бойынша өзгеше көрсетілгендері «Түзетулер» кестесінде).\n\n")
+    body = []
+    for i, r in enumerate(rows[:APPENDIX_LIMIT], 1):
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
+            i, e("; ".join(r["where"])), e(r["text"]), e(", ".join(r["periods"])))) + "</tr>")
     more = ""
-    if len(found) > APPENDIX_LIMIT:
-        more = (f"\n\nТағы {len(found) - APPENDIX_LIMIT} ескерту бар; толық тізім: "
+    if len(rows) > APPENDIX_LIMIT:
+        more = (f"\n\nТағы {len(rows) - APPENDIX_LIMIT} ескерту бар; толық тізім: "
                 f"<code>esep validate {e(report)}</code>.\n")
-    table = ("<table class=\"data-quality\">\n<thead><tr><th>№</th><th>Файл</th><th>Жол</th><th>Баған</th>"
-             "<th>Көрсетілген</th><th>Есептелген</th><th>Ескерту</th></tr></thead>\n<tbody>\n"
-             + "\n".join(rows) + "\n</tbody>\n</table>")
-    return head + intro + table + more + "\n"
+    table = ("<table class=\"data-quality\">\n<thead><tr><th>№</th><th>Қайда</th><th>Ескерту</th>"
+             "<th>Кезең</th></tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>")
+    detail = []
+    for i, f in enumerate(found[:APPENDIX_LIMIT], 1):
+        col = f"{f.letter} ({f.column})" if f.letter and f.column else (f.column or "")
+        detail.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
+            i, e(f.source.split("/")[-1]), "" if f.row is None else f.row, e(col), e(f.message))) + "</tr>")
+    analyst = ("\n\n<details class=\"esep-analyst\"><summary>Талдаушыға: файл, жол және баған "
+               "(<code>esep validate</code>)</summary>\n<table class=\"data-quality-detail\">\n<thead><tr>"
+               "<th>№</th><th>Файл</th><th>Жол</th><th>Баған</th><th>Ескерту (English)</th></tr></thead>\n"
+               "<tbody>\n" + "\n".join(detail) + "\n</tbody>\n</table>\n</details>\n")
+    return head + intro + table + more + analyst
 
 
-def appendix_cell(found: list[Finding], report: str):
+def appendix_cell(found: list[Finding], report: str, numbers: dict | None = None):
     import nbformat
 
-    cell = nbformat.v4.new_markdown_cell(appendix_markdown(found, report))
+    cell = nbformat.v4.new_markdown_cell(appendix_markdown(found, report, numbers))
     cell.metadata["tags"] = ["data-quality"]
     return cell
 

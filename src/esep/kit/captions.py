@@ -18,6 +18,7 @@ class Captions:
     def __init__(self, table_start: int = 1, figure_start: int = 1):
         self._next = {self.TABLE: table_start, self.FIGURE: figure_start}
         self.items: list[tuple[str, int, str]] = []  # (kind, number, text)
+        self.sources: dict[str, str] = {}             # raw table stem -> "N-кесте"
 
     def _take(self, kind: str, text: str) -> str:
         n = self._next[kind]
@@ -26,8 +27,19 @@ class Captions:
         text = text.strip()
         return f"{n}-{kind}. {text}" if text else f"{n}-{kind}"
 
-    def table(self, text: str) -> str:
-        return self._take(self.TABLE, text)
+    def table(self, text: str = "", source: str | list[str] | None = None) -> str:
+        """Caption of the next table; ``source``: the raw table(s) it shows, so the
+        «Деректер сапасы» appendix names this table ("3-кесте") for their findings."""
+        cap = self._take(self.TABLE, text)
+        for s in ([source] if isinstance(source, str) else list(source or [])):
+            self.sources.setdefault(s, cap.split(".")[0])
+        return cap
+
+    def glue(self) -> None:
+        """Glue {raw table: "N-кесте"} as ``esep_table_numbers`` (read by the appendix)."""
+        from .report import glue
+
+        glue("esep_table_numbers", dict(self.sources))
 
     def figure(self, text: str) -> str:
         return self._take(self.FIGURE, text)

@@ -58,8 +58,19 @@ class Correction:
         return self.computed
 
     @property
+    def is_pct(self) -> bool:
+        return self.figure.endswith("_pct")
+
+    def shown(self, v: Any) -> str:
+        if fmt.is_missing(v):
+            return fmt.DASH
+        if isinstance(v, str):
+            return v
+        return fmt.pct(v) if self.is_pct else fmt.auto(v)
+
+    @property
     def shown_declared(self) -> str:
-        return fmt.auto(self.declared) if not isinstance(self.declared, str) else self.declared
+        return self.shown(self.declared)
 
     def record(self) -> dict:
         return {"number": self.number, "label": self.label, "declared": self.declared,
@@ -75,6 +86,7 @@ class Ledger:
     decisions: dict[str, dict] = field(default_factory=dict)
     source: str = ""
     items: list[Correction] = field(default_factory=list)
+    aliases: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, report: str, raw_dir: Path | None = None) -> "Ledger":
@@ -148,13 +160,30 @@ class Ledger:
     def mark(self, figure: str, shown: str) -> str:
         """HTML of ``shown`` with the figure's mark (unchanged, escaped, if it has none)."""
         c = self.get(figure)
-        if c is None:
+        if c is None or c.kept == "declared":  # printed as the source printed it: no mark
             return html.escape(shown)
         return mark_html(shown, c.shown_declared if c.declared is not None else None, c.number)
 
+    def also(self, figure: str, *names: str) -> None:
+        """Other glued names showing the same figure (e.g. its case forms ``x_poss``)."""
+        self.aliases.setdefault(figure, []).extend(names)
+
     def records(self) -> dict[str, dict]:
-        """What the engine needs to mark placeholders: glue it as ``esep_corrections``."""
-        return {c.figure: c.record() for c in self.items}
+        """What the engine needs to mark placeholders (every figure printed otherwise than
+        the source printed it, and its aliases): glue it as ``esep_corrections``."""
+        out = {}
+        for c in self.items:
+            if c.kept == "declared":
+                continue
+            for name in [c.figure, *self.aliases.get(c.figure, [])]:
+                out[name] = c.record()
+        return out
+
+    def glue(self) -> None:
+        """Glue the records under the name the engine reads (``esep_corrections``)."""
+        from .report import glue
+
+        glue(SCRAP, self.records())
 
     def table_rows(self) -> list[dict]:
         """Rows of the «Түзетулер» table (Kazakh), one per correction, in mark order."""
@@ -164,7 +193,7 @@ class Ledger:
         for c in self.items:
             rows.append({"№": c.number, "Көрсеткіш": c.label + (f" ({c.where})" if c.where else ""),
                          "Құжатта": "" if c.declared is None else c.shown_declared,
-                         "Есептелген": fmt.auto(c.computed) if not fmt.is_missing(c.computed) else fmt.DASH,
+                         "Есептелген": c.shown(c.computed),
                          "Шешім": kept_kk[c.kept], "Негіздеме": c.reason or "әдепкі ереже: есептелген мән"})
         return rows
 

@@ -139,7 +139,7 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
           spanners: Mapping[str, Sequence[Any]] | None = None,
           labels: Mapping[Any, str] | None = None, total_label: str | None = TOTAL,
           note: str | None = None, marks: Mapping[tuple[Any, Any], str] | None = None,
-          ledger: Any = None) -> Table:
+          ledger: Any = None, figures: Mapping[tuple[Any, Any], str] | None = None) -> Table:
     """Captioned HTML table.
 
     - ``formats``: column -> fmt spec (``"num"``, ``"pct"``, ``("num", 1)``, callable...);
@@ -157,6 +157,9 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
     - ``marks`` + ``ledger``: {(row index label, column): figure name} of cells whose value
       differs from the source's print; each carries the figure's footnote mark from the
       :class:`helpers.corrections.Ledger` (see that module).
+    - ``figures``: {(row index label, column): glued figure name} of cells that print a
+      named figure; recorded (``helpers.report.shown``) so that a test fails when the text
+      and the table print one quantity with two values (``esep.notebook.consistency``).
     """
     labels = dict(labels or {})
     data = df.copy()
@@ -189,5 +192,14 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
              "<tbody>" + "".join(body) + "</tbody>", "</table>"]
     if note:
         parts.append(f'<p class="esep-table-note">{html.escape(note)}</p>')
+    if figures:
+        from .report import shown as record_shown
+
+        number = caption.split(".")[0]
+        for (idx, col), name in figures.items():
+            if idx in data.index and col in data.columns:
+                label = next((v for v in data.loc[idx].tolist() if isinstance(v, str) and v.strip()
+                              and not v.strip().replace(" ", "").isdigit()), idx)
+                record_shown(name, data.loc[idx, col], f"{number}, «{label}» жолы")
     shown.columns = data.columns
     return Table("".join(parts), caption, shown)

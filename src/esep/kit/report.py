@@ -94,3 +94,19 @@ def note(text: str) -> None:
     from IPython.display import HTML, display
 
     display(HTML(f'<p class="esep-note"><em>{html.escape(text)}</em></p>'))
+
+
+# --- one value per quantity (esep.notebook.consistency) ------------------------------
+
+_shown: list[dict] = []
+
+
+def shown(name: str, value: Any, where: str) -> None:
+    """Record that a table (``where``, e.g. "3-кесте, «Барлығы»") prints the named figure
+    ``name`` with ``value``; :func:`glue_shown` glues the record for the consistency check."""
+    _shown.append({"name": name, "value": plain(value), "where": where})
+
+
+def glue_shown() -> None:
+    """Glue every recorded table figure (call once, at the end of the notebook)."""
+    emit_scrap("esep_figures_shown", list(_shown), "json")

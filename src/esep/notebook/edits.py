@@ -458,7 +458,10 @@ def check(unit, nb=None) -> tuple[list[str], list[str]]:
             raise NarrativeError(f"{unit.label}: no executed notebook at {_rel(nb_path)}; "
                                  f"run `esep run {unit.report} --period {unit.period}` first")
         nb = nbformat.read(str(nb_path), as_version=4)
-    errors = narrative.placeholder_errors(nb)
+    from esep.notebook import consistency
+    from esep.notebook.scraps import read_scraps
+
+    errors = narrative.placeholder_errors(nb) + consistency.contradictions(read_scraps(nb))
     stale = [f"{label}: {lit.text!r} matches no current figure — in: {_short(lit.line, 90)}"
              for label, lit in narrative.stale_numbers(nb)]
     return errors, stale

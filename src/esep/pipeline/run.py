@@ -112,7 +112,11 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
         from esep.core import numbers
 
         with numbers.rounding(spec.rounding):
-            nb.cells.append(findings.appendix_cell(quality, spec.name))
+            from esep.notebook.scraps import read_scraps as _scraps
+
+            numbers = _scraps(nb).get("esep_table_numbers")  # raw table -> the report's "N-кесте"
+            nb.cells.append(findings.appendix_cell(quality, spec.name,
+                                                   numbers if isinstance(numbers, dict) else None))
         narr = edits.apply_recorded(unit, nb)
         for msg in narr.conflicts:
             edits.warn(msg)  # editor prose from narrative/ (after every generated cell)
