@@ -170,6 +170,8 @@ def test_starter_notebook_follows_the_template_rules(new_project):
     assert all(c.metadata["esep"]["section"] for c in texts)
     assert any(m.group(2) for c in texts for m in narrative.PLACEHOLDER.finditer(c.source))  # a :style
     assert 'glue("sections_skipped", skipped)' in code[-1].source
+    assert "cap.glue()" in code[-1].source and "glue_shown()" in code[-1].source
+    assert 'source="pupils"' in nb.cells[[c.id for c in nb.cells].index("districts-table")].source
     # the prose rules of tests/test_templates.py: no ending typed after a placeholder, no «өзгерді»
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert not re.findall(r"\}\}%?-?[^\W\d_]", prose) and "өзгерді" not in prose
