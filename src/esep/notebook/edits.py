@@ -28,6 +28,7 @@ import hashlib
 import json
 import re
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -207,24 +208,70 @@ class Applied:
     record: str
     edited: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    build_id: str = ""
 
     def manifest(self) -> dict:
         path = config.ROOT / self.record
         return {"record": self.record if path.exists() else None,
                 "record_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None,
-                "edited_cells": self.edited, "conflicts": self.conflicts}
+                "edited_cells": self.edited, "conflicts": self.conflicts, "build_id": self.build_id}
+
+
+# --------------------------------------------------------------------------------------
+# Build identity: which build made an executed notebook (and an edit view made from it)
+# --------------------------------------------------------------------------------------
+# Every execution gets a fresh id, stored in the notebook (``metadata.esep_narrative.build_id``)
+# and in its manifest (``narrative.build_id``), which are written together. A notebook whose
+# id differs from its manifest's was saved over the newer build from an older copy.
+
+def new_build_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+def build_id(nb) -> str | None:
+    st = nb.get("metadata", {}).get(META)
+    return st.get("build_id") if isinstance(st, dict) else None
+
+
+def build_time(bid: str | None) -> str:
+    """'20240101-101502-ab12cd34' -> '2024-01-01 10:15' (for messages)."""
+    m = re.match(r"(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})", bid or "")
+    return f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}" if m else (bid or "unknown")
+
+
+def latest_build_id(unit) -> str | None:
+    """The id of the unit's latest build, from its manifest (None: no manifest / older build)."""
+    path = unit.output_base().with_suffix(".manifest.json")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    narr = doc.get("narrative") if isinstance(doc, dict) else None
+    return narr.get("build_id") if isinstance(narr, dict) else None
+
+
+def record_lock(unit):
+    """A short cross-process lock around every read-modify-write of the unit's record
+    (the JupyterLab save hook, a run's :func:`record_pending`, ``esep publish``)."""
+    from filelock import FileLock
+
+    path = config.STATE_DIR / "locks" / ("narrative-" + unit.key.replace("/", "__") + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path), timeout=60)
 
 
 def _anchor_ok(cell) -> bool:
     return "injected-parameters" not in cell.get("metadata", {}).get("tags", []) and bool(narrative.cell_id(cell))
 
 
-def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
-    """Put the recorded editor text into ``nb`` (in place) and remember what was written."""
+def apply_recorded(unit, nb, rec: Record | None = None, *, build: str | None = None) -> Applied:
+    """Put the recorded editor text into ``nb`` (in place) and remember what was written.
+
+    ``build``: the build id to keep (:func:`reapply`); None = a new build (``esep run``)."""
     from esep.notebook.scraps import read_scraps
 
     rec = load(unit) if rec is None else rec
-    out = Applied(_rel(rec.path))
+    out = Applied(_rel(rec.path), build_id=build or new_build_id())
     state: dict[str, dict] = {}
     cells = []
     for cell in nb.cells:
@@ -274,7 +321,7 @@ def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
 
     locked = {narrative.cell_id(c): _cell_sha(c) for c in nb.cells
               if narrative.cell_id(c) and narrative.cell_id(c) not in state}
-    nb.metadata[META] = {"record": out.record, "narrative": state, "locked": locked}
+    nb.metadata[META] = {"record": out.record, "narrative": state, "locked": locked, "build_id": out.build_id}
 
     errors = narrative.placeholder_errors(nb, read_scraps(nb))
     if errors:
@@ -285,6 +332,29 @@ def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
         raise narrative.PlaceholderError(f"{unit.label}: unknown placeholder{where}:\n  " + "\n  ".join(errors)
                                          + hint)
     return out
+
+
+def reapply(unit, nb, rec: Record | None = None) -> Applied:
+    """Apply the record again to an executed notebook that already went through
+    :func:`apply_recorded` (``esep publish``, the edit view): narrative cells go back to
+    their template text, cells an editor added are taken out, then the record is applied.
+    The build id is kept: the numbers are that build's. A cell removed by an earlier record
+    stays removed (its place is gone; `esep run` brings it back)."""
+    st = nb.metadata.get(META)
+    if not isinstance(st, dict) or "narrative" not in st:
+        raise NarrativeError(f"{unit.label}: this executed notebook was built before narrative editing "
+                             f"was supported; run `esep run {unit.report} --period {unit.period}` first")
+    tracked = st["narrative"]
+    cells = []
+    for cell in nb.cells:
+        info = tracked.get(narrative.cell_id(cell))
+        if info is not None and info.get("template") is None:
+            continue  # added by an editor: the record puts it back
+        if info is not None:
+            cell.source = info["template"]
+        cells.append(cell)
+    nb.cells = cells
+    return apply_recorded(unit, nb, rec, build=st.get("build_id") or new_build_id())
 
 
 # --------------------------------------------------------------------------------------
@@ -401,14 +471,29 @@ def _note(msg: str) -> None:
 
 
 def record_pending(unit) -> list[str]:
-    """Before a rerun: record edits made in the current executed notebook (never lose them).
+    """Before a rerun: record edits made in the current executed notebook and in the
+    editor's view of it (:mod:`esep.notebook.editview`), so they are never lost.
 
     Returns the lines printed. Changes to code / non-narrative cells cannot be carried
     over: they are reported and the old notebook is copied to ``output/.esep/edited/``.
     """
+    from esep.notebook import editview
+
+    lines = []
+    try:
+        view = editview.record_view_file(unit)
+    except EsepError as exc:  # e.g. an unknown placeholder: the view is kept as it is
+        view = None
+        msg = f"{unit.label}: the edit view {_rel(editview.view_path(unit))} was not recorded: {exc}"
+        warn(msg)
+        lines.append(msg)
+    if view is not None and view.recorded:
+        lines += view.lines(before_rerun=True)
+        for ln in view.lines(before_rerun=True):
+            _note(ln)
     nb_path = unit.output_base().with_suffix(".ipynb")
     if not nb_path.exists():
-        return []
+        return lines
     try:
         nb = nbformat.read(str(nb_path), as_version=4)
     except Exception as exc:  # noqa: BLE001 - a broken file must not be overwritten silently
@@ -417,17 +502,21 @@ def record_pending(unit) -> list[str]:
                              f"unrecorded edits. A copy is kept at {_rel(keep)}; fix or delete the file "
                              f"and run again.") from None
     if META not in nb.metadata:
-        return []  # built before narrative editing: nothing esep can compare against
-    rec = load(unit)
-    sync = record_from_notebook(unit, nb, rec, confirm=False)
-    lines = []
+        return lines  # built before narrative editing: nothing esep can compare against
+    with record_lock(unit):
+        rec = load(unit)
+        sync = record_from_notebook(unit, nb, rec, confirm=False)
+        if sync.changed:
+            save(rec)
     if sync.changed:
-        save(rec)
-        lines.append(f"{unit.label}: recorded {len(sync.recorded)} unpublished narrative edit(s) from "
-                     f"{_rel(nb_path)} in {_rel(rec.path)} before rerunning")
-        lines += [f"  {ln}" for ln in sync.recorded]
-        for ln in lines:
+        old = stale_copy(unit, nb)
+        src = (f"{_rel(nb_path)} (saved from an older build, {build_time(build_id(nb))}, over the "
+               f"latest one: only its text is kept)" if old else _rel(nb_path))
+        new = [f"{unit.label}: recorded {len(sync.recorded)} unpublished narrative edit(s) from "
+               f"{src} in {_rel(rec.path)} before rerunning"] + [f"  {ln}" for ln in sync.recorded]
+        for ln in new:
             _note(ln)
+        lines += new
     if sync.locked:
         keep = _keep_copy(unit, nb_path)
         msg = (f"{unit.label}: changes to non-narrative cells in {_rel(nb_path)} are discarded by the rerun "
@@ -436,6 +525,13 @@ def record_pending(unit) -> list[str]:
         warn(msg)
         lines.append(msg)
     return lines
+
+
+def stale_copy(unit, nb) -> bool:
+    """True when ``nb`` (the executed notebook in output/) is not the latest build: an older
+    copy was saved over it (its manifest names a different build)."""
+    latest = latest_build_id(unit)
+    return bool(latest) and build_id(nb) != latest
 
 
 def _keep_copy(unit, nb_path: Path) -> Path:
@@ -480,8 +576,12 @@ def figures_table(nb) -> list[tuple[str, str]]:
     """(placeholder, current value as printed) for the editor's reference."""
     from esep.notebook.scraps import read_scraps
 
+    return figures_rows(read_scraps(nb))
+
+
+def figures_rows(scraps: dict) -> list[tuple[str, str]]:
     rows = []
-    for name, value in sorted(read_scraps(nb).items()):
+    for name, value in sorted(scraps.items()):
         if isinstance(value, (int, float, str)) or value is None:
             try:
                 rows.append(("{{ %s }}" % name, narrative.format_value(name, value)))
