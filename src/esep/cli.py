@@ -234,6 +234,8 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
             console.print(f"{unit.label}: recorded {line}", markup=False)
         for line in res.resolved:
             console.print(f"{unit.label}: conflict confirmed: {line}", markup=False)
+        for line in res.notes:
+            err.print(f"[yellow]note:[/yellow] {escape(unit.label)}: {escape(line)}", soft_wrap=True)
         for line in res.stale:
             err.print(f"[yellow]warning:[/yellow] {escape(unit.label)}: stale number? {escape(line)}", soft_wrap=True)
         console.print(f"{unit.label}: published " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json"),
@@ -310,7 +312,9 @@ def edit(report: str = typer.Argument(..., help="Report type, e.g. city_innovati
                                                              as_version=4)):
             t.add_row(name, value)
         console.print(t)
-        console.print(f"Edit view: {desk.view}", markup=False, soft_wrap=True)
+        console.print(f"Edit view: {desk.view}\nAfter editing it in JupyterLab (`esep edit {report} --period "
+                      f"{period}{only}`), run: esep publish {report} --period {period}{only}",
+                      markup=False, soft_wrap=True)
         return
     port = port or editdesk.free_port()
     token = secrets.token_urlsafe(16)

@@ -471,26 +471,16 @@ def _note(msg: str) -> None:
 
 
 def record_pending(unit) -> list[str]:
-    """Before a rerun: record edits made in the current executed notebook and in the
-    editor's view of it (:mod:`esep.notebook.editview`), so they are never lost.
+    """Before a rerun: record edits made in the current executed notebook (never lose them).
 
     Returns the lines printed. Changes to code / non-narrative cells cannot be carried
     over: they are reported and the old notebook is copied to ``output/.esep/edited/``.
+    A notebook saved over the latest build from an older copy is recorded the same way
+    (its own metadata says what that copy showed) and said so. The editor's view
+    (:mod:`esep.notebook.editview`) needs nothing here: its save hook records each save,
+    and `esep edit` / `esep publish` record what a save left in the view file.
     """
-    from esep.notebook import editview
-
-    lines = []
-    try:
-        view = editview.record_view_file(unit)
-    except EsepError as exc:  # e.g. an unknown placeholder: the view is kept as it is
-        view = None
-        msg = f"{unit.label}: the edit view {_rel(editview.view_path(unit))} was not recorded: {exc}"
-        warn(msg)
-        lines.append(msg)
-    if view is not None and view.recorded:
-        lines += view.lines(before_rerun=True)
-        for ln in view.lines(before_rerun=True):
-            _note(ln)
+    lines: list[str] = []
     nb_path = unit.output_base().with_suffix(".ipynb")
     if not nb_path.exists():
         return lines

@@ -253,6 +253,12 @@ class ViewSave:
                  f"{src} in {rel(self.record)}{when}"] + [f"  {ln}" for ln in self.recorded])
 
 
+def _node(nb):
+    """A notebook as nbformat reads it from disk (multi-line sources joined), from a
+    JupyterLab save model or a notebook object."""
+    return nbformat.reads(json.dumps(nb, ensure_ascii=False), as_version=4)
+
+
 def unit_of(view):
     meta = view.get("metadata", {}).get(VIEW_META)
     if not isinstance(meta, dict) or not meta.get("report"):
@@ -278,7 +284,7 @@ def record_view(view, *, on_disk=None) -> ViewSave:
     when the save cannot be accepted. Updates ``view``'s metadata (in place) to what is
     now recorded. ``on_disk``: the view file as last saved, whose record state is newer
     than a browser's copy of it."""
-    view = nbformat.from_dict(view)
+    view = _node(view)
     unit = unit_of(view)
     if unit is None:
         raise Refused("this notebook is not an esep edit view (no metadata.esep_edit)")
@@ -318,6 +324,39 @@ def record_view(view, *, on_disk=None) -> ViewSave:
     out.view = view  # the view with its metadata updated (what the hook saves)
     out.scraps = scraps
     return out
+
+
+@dataclass
+class NotebookSave:
+    """A save of the executed notebook itself (JupyterLab on output/, `make lab`)."""
+
+    unit: object
+    record: Path
+    recorded: list[str]
+    saved_build: str | None
+    disk_build: str | None
+    nb: object = None
+
+    @property
+    def stale(self) -> bool:
+        return self.disk_build is not None and self.saved_build != self.disk_build
+
+
+def record_notebook_save(content, on_disk=None) -> NotebookSave:
+    """Record the text edits of a save of an executed notebook (before it is written).
+    ``on_disk``: the file as it is now; a different build id there means a build replaced
+    it since the tab was opened: the caller refuses the save (old numbers) after this."""
+    nb = _node(content)
+    meta = nb.metadata.get("esep") or {}
+    _, units = edits.units(meta.get("report"), meta.get("period"), meta.get("variant"))
+    unit = next((u for u in units if u.variant == meta.get("variant")), units[0])
+    with edits.record_lock(unit):
+        rec = edits.load(unit)
+        sync = edits.record_from_notebook(unit, nb, rec, confirm=False)
+        if sync.changed:
+            edits.save(rec)
+    return NotebookSave(unit, rec.path, sync.recorded, edits.build_id(nb),
+                        edits.build_id(on_disk) if on_disk is not None else None, nb)
 
 
 def refresh_previews(view, scraps: dict) -> None:

@@ -34,15 +34,21 @@ def _http_error(message: str):
 def pre_save(model, path, contents_manager, **kwargs):
     if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
         return
-    content = model["content"]
     from esep.notebook import editview
+    from esep.notebook.edits import META
 
-    if not isinstance(content.get("metadata", {}).get(editview.VIEW_META), dict):
-        return
+    meta = model["content"].get("metadata", {})
+    if isinstance(meta.get(editview.VIEW_META), dict):
+        _save_view(model["content"], Path(contents_manager._get_os_path(path)), path)
+    elif isinstance(meta.get(META), dict) and isinstance(meta.get("esep"), dict):
+        _save_executed(model["content"], Path(contents_manager._get_os_path(path)), path)
+
+
+def _save_view(content: dict, os_path: Path, path: str) -> None:
     from esep.core.errors import EsepError
     from esep.core.fsutil import rel
+    from esep.notebook import editview
 
-    os_path = Path(contents_manager._get_os_path(path))
     try:
         on_disk = editview.read_view(os_path) if os_path.exists() else None
         res = editview.record_view(content, on_disk=on_disk)
@@ -59,17 +65,39 @@ def pre_save(model, path, contents_manager, **kwargs):
         except EsepError as exc:
             raise _http_error(f"Your text is recorded in {rel(res.record)}, but the view could not be "
                               f"made again: {exc}") from None
-        raise _http_error(
-            f"Your text is safe: it is recorded in {rel(res.record)}. Meanwhile the report was rebuilt "
-            f"({edits_time(res.latest_build)}) with new numbers, and this tab still shows the old ones "
-            f"(build of {edits_time(res.view_build)}), so it is not written over the new build. "
-            f"Choose File → Reload Notebook from Disk (or close and reopen it): you get your text with "
-            f"the new numbers, then go on editing.")
+        raise _http_error(_rebuilt(rel(res.record), res.latest_build, res.view_build))
     content["metadata"][editview.VIEW_META] = dict(res.view.metadata[editview.VIEW_META])
     editview.refresh_previews(content, res.scraps)
 
 
-def edits_time(bid):
+def _save_executed(content: dict, os_path: Path, path: str) -> None:
+    """The executed notebook opened directly (`make lab`): record its text at once; refuse
+    to write an older build's copy over a newer build."""
+    from esep.core.errors import EsepError
+    from esep.core.fsutil import rel
+    from esep.notebook import editview
+    from esep.notebook.edits import META
+
+    try:
+        on_disk = editview.read_view(os_path) if os_path.exists() else None
+        res = editview.record_notebook_save(content, on_disk)
+    except EsepError as exc:
+        raise _http_error(f"Not saved: {exc}") from None
+    except Exception:  # noqa: BLE001
+        log.exception("esep: recording the narrative of %s failed; it is saved and recorded later", path)
+        return
+    if res.recorded:
+        log.warning("esep: %s: recorded %s in %s", res.unit.label, "; ".join(res.recorded), rel(res.record))
+    if res.stale:
+        raise _http_error(_rebuilt(rel(res.record), res.disk_build, res.saved_build))
+    content["metadata"][META] = dict(res.nb.metadata[META])
+
+
+def _rebuilt(record: str, latest, shown) -> str:
     from esep.notebook.edits import build_time
 
-    return build_time(bid)
+    return (f"Your text is safe: it is recorded in {record}. Meanwhile the report was rebuilt "
+            f"({build_time(latest)}) with new numbers, and this tab still shows the old ones "
+            f"(build of {build_time(shown)}), so it is not written over the new build. "
+            f"Choose File → Reload Notebook from Disk (or close and reopen it): you get your text with "
+            f"the new numbers, then go on editing.")

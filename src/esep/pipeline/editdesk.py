@@ -49,12 +49,19 @@ def prepare(unit) -> Desk:
         shutil.copyfile(old, keep)
         notes.append(f"warning: the last edit view could not be recorded ({exc}); it is kept at {rel(keep)}")
     view = editview.write_view(unit)
-    cfg = config.STATE_DIR / "edit" / "jupyter"
-    shutil.rmtree(cfg, ignore_errors=True)
-    shutil.copytree(JUPYTER_FILES, cfg, ignore=shutil.ignore_patterns("__pycache__"))
+    cfg = lab_config()
     nb = editview.read_view(view)
     first = nb.cells[editview.first_text_index(nb)] if nb is not None and nb.cells else None
     return Desk(unit, view, cfg, notes, first.get("id") if first is not None else None)
+
+
+def lab_config() -> Path:
+    """A fresh, writable copy of esep's Jupyter config (JUPYTER_CONFIG_DIR for JupyterLab:
+    server config with the save hook, lab settings, custom CSS; workspaces go there too)."""
+    cfg = config.STATE_DIR / "edit" / "jupyter"
+    shutil.rmtree(cfg, ignore_errors=True)
+    shutil.copytree(JUPYTER_FILES, cfg, ignore=shutil.ignore_patterns("__pycache__"))
+    return cfg
 
 
 def free_port() -> int:
@@ -89,3 +96,7 @@ def lab_command(desk: Desk, port: int, token: str, open_browser: bool = True) ->
         argv.append("--allow-root")  # JupyterLab refuses root without it
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(desk.config_dir), ESEP_ROOT=str(config.ROOT))
     return argv, env
+
+
+if __name__ == "__main__":  # pragma: no cover - `make lab`: the folder for JUPYTER_CONFIG_DIR
+    print(lab_config())
