@@ -160,6 +160,7 @@ def test_editor_edits_saves_publishes_and_the_text_survives_a_data_correction(mi
         # the report as the reader reads it: no code, no prompt, not modified, text marked
         assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").all_inner_texts()
         assert page.locator(".jp-mod-dirty").count() == 0
+        assert page.locator(".Toastify__toast").count() == 0, page.locator(".Toastify__toast").all_inner_texts()
         assert "/doc/tree/" in page.url and d.view.name in page.locator("body").inner_text()
         body = page.locator(".jp-Notebook").inner_text()
         assert "sb.glue" not in body and "import pandas" not in body

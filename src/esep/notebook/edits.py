@@ -1,22 +1,25 @@
 """Editor's changes to narrative cells, recorded so they survive re-execution.
 
-The flow (see README "Editing the narrative"):
+The flow (see README "Editing the text of a report"):
 
 1. ``esep run`` executes the template, then :func:`apply_recorded` puts the recorded
    editor text into the new executed notebook's narrative cells and stores, in the
    notebook's metadata (``metadata.esep_narrative``), what it wrote: for each narrative
-   cell the template text and a hash of the text written, and a hash of every other cell
-   (code, headings) so later changes to them can be told apart.
-2. The editor changes narrative cells in ``output/<period>/<report>.ipynb`` (JupyterLab).
-3. ``esep publish`` (:func:`publish`) compares the notebook with that metadata, records
-   every narrative change in ``narrative/<report>/<period>[/<variant>].md`` and renders
-   HTML/PDF/DOCX from the notebook without executing anything. Changed code cells (or
-   other non-narrative cells) are refused: code cannot be changed this way.
-4. The next ``esep run`` first records edits that were never published
+   cell the template text and a hash of the text written, a hash of every other cell
+   (code, headings) so later changes to them can be told apart, and the build's id.
+2. The editor changes narrative cells in the edit view that ``esep edit`` opens
+   (:mod:`esep.notebook.editview`); each save is recorded at once by the JupyterLab save
+   hook (:mod:`esep.notebook.savehook`) with :func:`record_from_notebook`, under
+   :func:`record_lock`. The executed notebook may also be edited directly (`make lab`).
+3. ``esep publish`` records what is left (view, executed notebook), applies the record to
+   the latest executed notebook (:func:`reapply`) and renders HTML/PDF/DOCX from it
+   without executing anything. Changed code cells (or other non-narrative cells) of the
+   executed notebook are refused: code cannot be changed this way.
+4. The next ``esep run`` first records edits left in the executed notebook
    (:func:`record_pending`), then executes and applies the record again. A cell whose
    template text changed since it was edited keeps the editor's text and is reported as
-   a conflict (CLI warning + manifest); publishing the notebook again confirms the text
-   against the new template.
+   a conflict (CLI warning + manifest); publishing again confirms the text against the
+   new template.
 
 Cells are matched by their stable id (:func:`esep.narrative.cell_id`). The record is a
 plain markdown file, one section per edited cell with the template text it was based on

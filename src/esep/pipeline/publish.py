@@ -51,7 +51,12 @@ def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
 
     # 1. the edit view (`esep edit`): its save hook recorded it already, unless it did not run
     res = Published(unit)
-    view = editview.record_view_file(unit)
+    try:
+        view = editview.record_view_file(unit)
+    except editview.Refused as exc:
+        raise NarrativeError(f"{unit.label}: not published — the edit view {_rel(editview.view_path(unit))} "
+                             f"holds text that cannot be recorded: {exc} (open it with `esep edit "
+                             f"{unit.report} --period {unit.period}{only}`)") from None
     if view is not None:
         res.recorded += [f"{ln} (from the edit view)" for ln in view.recorded]
         if view.stale:
