@@ -59,7 +59,7 @@ def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
                              f"{unit.report} --period {unit.period}{only}`)") from None
     if view is not None:
         res.recorded += [f"{ln} (from the edit view)" for ln in view.recorded]
-        if view.stale:
+        if view.stale and (view.recorded or load(unit).entries):
             res.notes.append(f"the edit view was made from an older build ({build_time(view.view_build)}); "
                              f"your text is published with the numbers of the latest build "
                              f"({build_time(view.latest_build)})")
