@@ -38,10 +38,12 @@ test-fast: install ## Run only the fast unit tests
 bench: install ## Benchmark esep against the plain papermill + nbconvert loop
 	$(BIN)/python benchmarks/bench_build.py
 
-lab: install ## Open JupyterLab on output/ to edit narrative cells
-	$(BIN)/jupyter lab --notebook-dir=output
+ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 
-edit: install ## Edit a report's text: make edit REPORT=city_innovation PERIOD=2023-2024-S2
+lab: install ## JupyterLab on output/ (analysts; editors use `make edit`); saves are recorded like the editor's
+	JUPYTER_CONFIG_DIR="$$($(BIN)/python -m esep.pipeline.editdesk)" $(BIN)/jupyter lab --notebook-dir=output $(ROOT_FLAG)
+
+edit: install ## Edit a report's text in the browser: make edit REPORT=city_innovation PERIOD=2023-2024-S2
 	@test -n "$(REPORT)" -a -n "$(PERIOD)" || { echo "usage: make edit REPORT=<report> PERIOD=<period> [ONLY=<region>]"; exit 1; }
 	$(BIN)/esep edit $(REPORT) --period $(PERIOD) $(if $(ONLY),--only $(ONLY))
 

@@ -45,6 +45,10 @@ def fake_run(root: Path, total: int = 23845):
     path = unit.output_base().with_suffix(".ipynb")
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
+    man = path.with_suffix(".manifest.json")  # run writes the notebook and its manifest together
+    doc = json.loads(man.read_text(encoding="utf-8")) if man.exists() else {}
+    doc["narrative"] = applied.manifest()
+    man.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return spec, unit, path, applied
 
 

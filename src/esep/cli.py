@@ -234,6 +234,8 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
             console.print(f"{unit.label}: recorded {line}", markup=False)
         for line in res.resolved:
             console.print(f"{unit.label}: conflict confirmed: {line}", markup=False)
+        for line in res.notes:
+            err.print(f"[yellow]note:[/yellow] {escape(unit.label)}: {escape(line)}", soft_wrap=True)
         for line in res.stale:
             err.print(f"[yellow]warning:[/yellow] {escape(unit.label)}: stale number? {escape(line)}", soft_wrap=True)
         console.print(f"{unit.label}: published " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json"),
@@ -280,38 +282,54 @@ def check_narrative(report: str = typer.Argument(..., help="Report type, e.g. ci
 def edit(report: str = typer.Argument(..., help="Report type, e.g. city_innovation."),
          period: str = typer.Option(..., "--period", "-p", help="Period, e.g. 2023-2024-S2."),
          variant: Optional[str] = typer.Option(None, "--only", help="Only this region/district slug."),
-         no_browser: bool = typer.Option(False, "--print-only", help="Only print the path and the figures.")):
-    """Open the executed notebook in JupyterLab to edit its narrative cells."""
-    import os
+         no_browser: bool = typer.Option(False, "--print-only",
+                                         help="Only write the edit view and print its path and the figures."),
+         port: Optional[int] = typer.Option(None, "--port", help="JupyterLab's port (default: a free one).")):
+    """Open the report's text for editing in JupyterLab (code hidden, numbers shown).
+    Every save is recorded in narrative/ at once; `esep publish` then writes the report."""
+    import secrets
     import subprocess
-    from pathlib import Path
-
-    import nbformat
 
     from esep.notebook import edits
+    from esep.pipeline import editdesk
 
     try:
         _, units = edits.units(report, period, variant)
+        unit = units[0]
+        desk = editdesk.prepare(unit)
     except EsepError as exc:
         _fail(str(exc))
-    unit = units[0]
-    nb_path = unit.output_base().with_suffix(".ipynb")
-    if not nb_path.exists():
-        _fail(f"{unit.label}: no executed notebook at {nb_path}; run `esep run {report} --period {period}` first")
-    t = Table(title="placeholders you can use in the text")
-    t.add_column("write", overflow="fold")
-    t.add_column("shows now", overflow="fold")
-    for name, value in edits.figures_table(nbformat.read(str(nb_path), as_version=4)):
-        t.add_row(name, value)
-    console.print(t)
-    console.print(f"Edit the text cells of {nb_path}, save, then run: "
-                  f"esep publish {report} --period {period}" + (f" --only {unit.variant}" if unit.variant else ""),
-                  markup=False, soft_wrap=True)
+    for line in desk.notes:
+        err.print(line, markup=False, soft_wrap=True)
+    only = f" --only {unit.variant}" if unit.variant else ""
     if no_browser:
+        import nbformat
+
+        t = Table(title="placeholders you can use in the text")
+        t.add_column("write", overflow="fold")
+        t.add_column("shows now", overflow="fold")
+        for name, value in edits.figures_table(nbformat.read(str(unit.output_base().with_suffix(".ipynb")),
+                                                             as_version=4)):
+            t.add_row(name, value)
+        console.print(t)
+        console.print(f"Edit view: {desk.view}\nAfter editing it in JupyterLab (`esep edit {report} --period "
+                      f"{period}{only}`), run: esep publish {report} --period {period}{only}",
+                      markup=False, soft_wrap=True)
         return
-    jupyter = Path(sys.executable).parent / "jupyter"
-    raise typer.Exit(subprocess.call([str(jupyter) if jupyter.exists() else "jupyter", "lab", str(nb_path)],
-                                     cwd=str(config.ROOT), env=dict(os.environ)))
+    port = port or editdesk.free_port()
+    token = secrets.token_urlsafe(16)
+    argv, env = editdesk.lab_command(desk, port, token, open_browser=True)
+    console.print(f"Opening the text of {unit.label} in your browser. If it does not open, go to:\n"
+                  f"  {editdesk.view_url(desk, port, token)}\n"
+                  f"Double-click a text cell (green bar) to change it; the grey box below it shows the numbers "
+                  f"the reader will see. Ctrl+S saves: each save is recorded in {edits._rel(edits.record_path(unit))}.\n"
+                  f"When done: close the tab, press Ctrl+C here, then run: esep publish {report} --period {period}{only}",
+                  markup=False, soft_wrap=True)
+    try:
+        code = subprocess.call(argv, cwd=str(desk.view.parent), env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 @app.command("validate")

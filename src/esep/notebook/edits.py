@@ -1,26 +1,28 @@
 """Editor's changes to narrative cells, recorded so they survive re-execution.
 
-The flow (see README "Editing the narrative"):
+The flow (see README "Editing the text of a report"):
 
 1. ``esep run`` executes the template, then :func:`apply_recorded` puts the recorded
    editor text into the new executed notebook's narrative cells and stores, in the
    notebook's metadata (``metadata.esep_narrative``), what it wrote: for each narrative
-   cell the template text and a hash of the text written, and a hash of every other cell
-   (code, headings) so later changes to them can be told apart.
-2. The editor changes narrative cells in ``output/<period>/<report>.ipynb`` (JupyterLab).
-3. ``esep publish`` (:func:`publish`) compares the notebook with that metadata, records
-   every narrative change in ``narrative/<report>/<period>[/<variant>].md`` and renders
-   HTML/PDF/DOCX from the notebook without executing anything. Changed code cells (or
-   other non-narrative cells) are refused: code cannot be changed this way.
-4. The next ``esep run`` first records edits that were never published
+   cell the template text and a hash of the text written, a hash of every other cell
+   (code, headings) so later changes to them can be told apart, and the build's id.
+2. The editor changes narrative cells in the edit view that ``esep edit`` opens
+   (:mod:`esep.notebook.editview`); each save is recorded at once by the JupyterLab save
+   hook (:mod:`esep.notebook.savehook`) with :func:`record_from_notebook`, under
+   :func:`record_lock`. The executed notebook may also be edited directly (`make lab`).
+3. ``esep publish`` records what is left (view, executed notebook), applies the record to
+   the latest executed notebook (:func:`reapply`) and renders HTML/PDF/DOCX from it
+   without executing anything. Changed code cells (or other non-narrative cells) of the
+   executed notebook are refused: code cannot be changed this way.
+4. The next ``esep run`` first records edits left in the executed notebook
    (:func:`record_pending`), then executes and applies the record again. A cell whose
    template text changed since it was edited keeps the editor's text and is reported as
-   a conflict (CLI warning + manifest); publishing the notebook again confirms the text
-   against the new template.
+   a conflict (CLI warning + manifest); publishing again confirms the text against the
+   new template.
 
-Cells are matched by their stable id (:func:`esep.narrative.cell_id`). The record is a
-plain markdown file, one section per edited cell with the template text it was based on
-and the editor's text, each as a readable fenced block (diff-friendly, reviewable).
+Cells are matched by their stable id (:func:`esep.narrative.cell_id`). The record file
+itself (format, parsing, its lock) is :mod:`esep.notebook.record`.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import hashlib
 import json
 import re
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,149 +40,13 @@ import nbformat
 from esep.core import config
 from esep.notebook import narrative
 from esep.core.errors import EsepError
+from esep.core.fsutil import rel as _rel
+# the record file (re-exported: callers and tests use edits.load, edits.Entry, ...)
+from esep.notebook.record import (REMOVED, Entry, NarrativeError, Record, load, parse,  # noqa: F401
+                                  record_lock, record_path, save)
 
 META = "esep_narrative"
 GENERATED_TAGS = {"data-quality", "injected-parameters"}  # cells esep adds, never the editor's
-REMOVED = "removed"
-
-
-class NarrativeError(EsepError):
-    pass
-
-
-# --------------------------------------------------------------------------------------
-# The record file
-# --------------------------------------------------------------------------------------
-
-@dataclass
-class Entry:
-    """One edited narrative cell. ``base`` None = a cell the editor added (after ``after``);
-    ``text`` None = the editor removed the cell."""
-
-    id: str
-    base: str | None
-    text: str | None
-    after: str | None = None
-
-    @property
-    def added(self) -> bool:
-        return self.base is None
-
-
-@dataclass
-class Record:
-    path: Path
-    title: str
-    entries: dict[str, Entry] = field(default_factory=dict)
-
-    def dumps(self) -> str:
-        out = [f"# Narrative edits — {self.title}", "",
-               "<!-- Written by esep (`esep publish`, `esep run`) from the edited executed notebook.",
-               "One section per edited narrative cell: the template text the edit was based on,",
-               "then the editor's text, which replaces the template's on every rerun.",
-               "{{ name }} placeholders are filled with the current figures when rendering.",
-               "The text under 'edited:' may be changed by hand; keep the ~~~ fences. -->", ""]
-        for e in self.entries.values():
-            if e.added:
-                out += [f"## added cell {e.id} after {e.after or 'start'}", ""]
-            else:
-                out += [f"## cell {e.id}", "", "template:", ""] + _fenced(e.base) + [""]
-            if e.text is None:
-                out += [f"edited: {REMOVED}", ""]
-            else:
-                out += ["edited:", ""] + _fenced(e.text) + [""]
-        return "\n".join(out)
-
-
-def _fenced(text: str) -> list[str]:
-    runs = [len(m.group(0)) for m in re.finditer(r"~+", text)]
-    fence = "~" * max(3, max(runs, default=0) + 1)
-    return [fence, text, fence]
-
-
-_CELL = re.compile(r"^## cell (\S+)\s*$")
-_ADDED = re.compile(r"^## added cell (\S+) after (\S+)\s*$")
-
-
-def parse(text: str, path: Path, title: str = "") -> Record:
-    rec = Record(path, title)
-    lines = text.splitlines()
-    cur: dict | None = None
-    where = _rel(path)
-
-    def close():
-        if cur is None:
-            return
-        if "text" not in cur:
-            raise NarrativeError(f"{where}: section for cell {cur['id']} (line {cur['line']}) has no 'edited:' block")
-        if not cur["added"] and "base" not in cur:
-            raise NarrativeError(f"{where}: section for cell {cur['id']} (line {cur['line']}) has no 'template:' block")
-        rec.entries[cur["id"]] = Entry(cur["id"], None if cur["added"] else cur["base"], cur["text"],
-                                       cur.get("after"))
-
-    i = 0
-    while i < len(lines):
-        ln = lines[i]
-        m_cell, m_add = _CELL.match(ln), _ADDED.match(ln)
-        if m_cell or m_add:
-            close()
-            if m_cell:
-                cur = {"id": m_cell.group(1), "added": False, "line": i + 1}
-            else:
-                after = m_add.group(2)
-                cur = {"id": m_add.group(1), "added": True, "after": None if after == "start" else after,
-                       "line": i + 1}
-            i += 1
-            continue
-        key = ln.strip()
-        if cur is not None and key == f"edited: {REMOVED}":
-            cur["text"] = None
-        elif cur is not None and key in ("template:", "edited:"):
-            j = i + 1
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            if j >= len(lines) or not re.fullmatch(r"~{3,}", lines[j]):
-                raise NarrativeError(f"{where}: line {i + 1}: '{key}' must be followed by a ~~~ fenced block")
-            fence, start = lines[j], j + 1
-            end = start
-            while end < len(lines) and lines[end] != fence:
-                end += 1
-            if end >= len(lines):
-                raise NarrativeError(f"{where}: line {j + 1}: the block opened by {fence} is never closed")
-            cur["base" if key == "template:" else "text"] = "\n".join(lines[start:end])
-            i = end
-        i += 1
-    close()
-    return rec
-
-
-def record_path(unit) -> Path:
-    return config.narrative_record(unit.report, unit.period, unit.variant)
-
-
-def _title(unit) -> str:
-    return f"{unit.report} {unit.period}" + (f" [{unit.variant}]" if unit.variant else "")
-
-
-def load(unit) -> Record:
-    path = record_path(unit)
-    if not path.exists():
-        return Record(path, _title(unit))
-    return parse(path.read_text(encoding="utf-8"), path, _title(unit))
-
-
-def save(rec: Record) -> None:
-    if not rec.entries:
-        if rec.path.exists():
-            rec.path.unlink()
-        return
-    _atomic_write(rec.path, rec.dumps())
-
-
-from esep.core.fsutil import atomic_write as _atomic_write  # noqa: E402
-
-
-from esep.core.fsutil import rel as _rel  # noqa: E402
 
 
 def _sha(text: str | None) -> str | None:
@@ -207,24 +74,60 @@ class Applied:
     record: str
     edited: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    build_id: str = ""
 
     def manifest(self) -> dict:
         path = config.ROOT / self.record
         return {"record": self.record if path.exists() else None,
                 "record_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None,
-                "edited_cells": self.edited, "conflicts": self.conflicts}
+                "edited_cells": self.edited, "conflicts": self.conflicts, "build_id": self.build_id}
+
+
+# --------------------------------------------------------------------------------------
+# Build identity: which build made an executed notebook (and an edit view made from it)
+# --------------------------------------------------------------------------------------
+# Every execution gets a fresh id, stored in the notebook (``metadata.esep_narrative.build_id``)
+# and in its manifest (``narrative.build_id``), which are written together. A notebook whose
+# id differs from its manifest's was saved over the newer build from an older copy.
+
+def new_build_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+def build_id(nb) -> str | None:
+    st = nb.get("metadata", {}).get(META)
+    return st.get("build_id") if isinstance(st, dict) else None
+
+
+def build_time(bid: str | None) -> str:
+    """'20240101-101502-ab12cd34' -> '2024-01-01 10:15' (for messages)."""
+    m = re.match(r"(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})", bid or "")
+    return f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}" if m else (bid or "unknown")
+
+
+def latest_build_id(unit) -> str | None:
+    """The id of the unit's latest build, from its manifest (None: no manifest / older build)."""
+    path = unit.output_base().with_suffix(".manifest.json")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    narr = doc.get("narrative") if isinstance(doc, dict) else None
+    return narr.get("build_id") if isinstance(narr, dict) else None
 
 
 def _anchor_ok(cell) -> bool:
     return "injected-parameters" not in cell.get("metadata", {}).get("tags", []) and bool(narrative.cell_id(cell))
 
 
-def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
-    """Put the recorded editor text into ``nb`` (in place) and remember what was written."""
+def apply_recorded(unit, nb, rec: Record | None = None, *, build: str | None = None) -> Applied:
+    """Put the recorded editor text into ``nb`` (in place) and remember what was written.
+
+    ``build``: the build id to keep (:func:`reapply`); None = a new build (``esep run``)."""
     from esep.notebook.scraps import read_scraps
 
     rec = load(unit) if rec is None else rec
-    out = Applied(_rel(rec.path))
+    out = Applied(_rel(rec.path), build_id=build or new_build_id())
     state: dict[str, dict] = {}
     cells = []
     for cell in nb.cells:
@@ -274,7 +177,7 @@ def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
 
     locked = {narrative.cell_id(c): _cell_sha(c) for c in nb.cells
               if narrative.cell_id(c) and narrative.cell_id(c) not in state}
-    nb.metadata[META] = {"record": out.record, "narrative": state, "locked": locked}
+    nb.metadata[META] = {"record": out.record, "narrative": state, "locked": locked, "build_id": out.build_id}
 
     errors = narrative.placeholder_errors(nb, read_scraps(nb))
     if errors:
@@ -285,6 +188,29 @@ def apply_recorded(unit, nb, rec: Record | None = None) -> Applied:
         raise narrative.PlaceholderError(f"{unit.label}: unknown placeholder{where}:\n  " + "\n  ".join(errors)
                                          + hint)
     return out
+
+
+def reapply(unit, nb, rec: Record | None = None) -> Applied:
+    """Apply the record again to an executed notebook that already went through
+    :func:`apply_recorded` (``esep publish``, the edit view): narrative cells go back to
+    their template text, cells an editor added are taken out, then the record is applied.
+    The build id is kept: the numbers are that build's. A cell removed by an earlier record
+    stays removed (its place is gone; `esep run` brings it back)."""
+    st = nb.metadata.get(META)
+    if not isinstance(st, dict) or "narrative" not in st:
+        raise NarrativeError(f"{unit.label}: this executed notebook was built before narrative editing "
+                             f"was supported; run `esep run {unit.report} --period {unit.period}` first")
+    tracked = st["narrative"]
+    cells = []
+    for cell in nb.cells:
+        info = tracked.get(narrative.cell_id(cell))
+        if info is not None and info.get("template") is None:
+            continue  # added by an editor: the record puts it back
+        if info is not None:
+            cell.source = info["template"]
+        cells.append(cell)
+    nb.cells = cells
+    return apply_recorded(unit, nb, rec, build=st.get("build_id") or new_build_id())
 
 
 # --------------------------------------------------------------------------------------
@@ -405,10 +331,15 @@ def record_pending(unit) -> list[str]:
 
     Returns the lines printed. Changes to code / non-narrative cells cannot be carried
     over: they are reported and the old notebook is copied to ``output/.esep/edited/``.
+    A notebook saved over the latest build from an older copy is recorded the same way
+    (its own metadata says what that copy showed) and said so. The editor's view
+    (:mod:`esep.notebook.editview`) needs nothing here: its save hook records each save,
+    and `esep edit` / `esep publish` record what a save left in the view file.
     """
+    lines: list[str] = []
     nb_path = unit.output_base().with_suffix(".ipynb")
     if not nb_path.exists():
-        return []
+        return lines
     try:
         nb = nbformat.read(str(nb_path), as_version=4)
     except Exception as exc:  # noqa: BLE001 - a broken file must not be overwritten silently
@@ -417,17 +348,21 @@ def record_pending(unit) -> list[str]:
                              f"unrecorded edits. A copy is kept at {_rel(keep)}; fix or delete the file "
                              f"and run again.") from None
     if META not in nb.metadata:
-        return []  # built before narrative editing: nothing esep can compare against
-    rec = load(unit)
-    sync = record_from_notebook(unit, nb, rec, confirm=False)
-    lines = []
+        return lines  # built before narrative editing: nothing esep can compare against
+    with record_lock(unit):
+        rec = load(unit)
+        sync = record_from_notebook(unit, nb, rec, confirm=False)
+        if sync.changed:
+            save(rec)
     if sync.changed:
-        save(rec)
-        lines.append(f"{unit.label}: recorded {len(sync.recorded)} unpublished narrative edit(s) from "
-                     f"{_rel(nb_path)} in {_rel(rec.path)} before rerunning")
-        lines += [f"  {ln}" for ln in sync.recorded]
-        for ln in lines:
+        old = stale_copy(unit, nb)
+        src = (f"{_rel(nb_path)} (saved from an older build, {build_time(build_id(nb))}, over the "
+               f"latest one: only its text is kept)" if old else _rel(nb_path))
+        new = [f"{unit.label}: recorded {len(sync.recorded)} unpublished narrative edit(s) from "
+               f"{src} in {_rel(rec.path)} before rerunning"] + [f"  {ln}" for ln in sync.recorded]
+        for ln in new:
             _note(ln)
+        lines += new
     if sync.locked:
         keep = _keep_copy(unit, nb_path)
         msg = (f"{unit.label}: changes to non-narrative cells in {_rel(nb_path)} are discarded by the rerun "
@@ -436,6 +371,13 @@ def record_pending(unit) -> list[str]:
         warn(msg)
         lines.append(msg)
     return lines
+
+
+def stale_copy(unit, nb) -> bool:
+    """True when ``nb`` (the executed notebook in output/) is not the latest build: an older
+    copy was saved over it (its manifest names a different build)."""
+    latest = latest_build_id(unit)
+    return bool(latest) and build_id(nb) != latest
 
 
 def _keep_copy(unit, nb_path: Path) -> Path:
@@ -483,8 +425,12 @@ def figures_table(nb) -> list[tuple[str, str]]:
     """(placeholder, current value as printed) for the editor's reference."""
     from esep.notebook.scraps import read_scraps
 
+    return figures_rows(read_scraps(nb))
+
+
+def figures_rows(scraps: dict) -> list[tuple[str, str]]:
     rows = []
-    for name, value in sorted(read_scraps(nb).items()):
+    for name, value in sorted(scraps.items()):
         if isinstance(value, (int, float, str)) or value is None:
             try:
                 rows.append(("{{ %s }}" % name, narrative.format_value(name, value)))
