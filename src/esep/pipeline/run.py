@@ -91,6 +91,9 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
     tmpdir = Path(tempfile.mkdtemp(prefix="run-", dir=config.STATE_DIR))
     try:
         tmp_nb = tmpdir / "executed.ipynb"
+        from esep.data import forms  # a school's invalid form fails its own report only (issue 14)
+
+        forms.check_unit(spec, unit)
         edits.record_pending(unit)  # unpublished prose edits in the old notebook: record first
         execute(spec, unit, tmp_nb)
         nb = nbformat.read(str(tmp_nb), as_version=4)
