@@ -398,6 +398,7 @@ def merge(report: str = typer.Argument(..., help="Report type."),
 @app.command("forms")
 def forms_cmd(report: str = typer.Argument("school_project", help="Report type the forms feed (school_project)."),
               period: str = typer.Option(..., "--period", "-p", help="School year of the forms, e.g. 2024-2025."),
+              project: Optional[str] = typer.Option(None, "--project", help="Only this project's member schools."),
               check: bool = typer.Option(False, "--check", help="Do not write forms: check the returned ones "
                                                                   "and list every problem.")):
     """One pre-filled Excel form per member school and project -> output/forms/<period>/
@@ -422,7 +423,7 @@ def forms_cmd(report: str = typer.Argument("school_project", help="Report type t
             if any(not f.valid for f in returned):
                 raise typer.Exit(1)
             return
-        paths = forms.generate(period)
+        paths = forms.generate(period, project=project)
     except EsepError as exc:
         _fail(str(exc))
     roster = forms.members(period)

@@ -226,10 +226,18 @@ def school_schema() -> schemas.Schema:
     return dataclasses.replace(s, tables={**s.tables, **FORM_TABLES})
 
 
-def generate(period: str, out_dir: Path | None = None) -> list[Path]:
-    """Write one form per member of ``period`` to ``output/forms/<period>/`` (never into
-    data/raw); returns the paths."""
+def generate(period: str, out_dir: Path | None = None, project: str | None = None,
+             only: list[str] | None = None) -> list[Path]:
+    """Write one form per member of ``period`` (of ``project``; or the ``only`` member ids)
+    to ``output/forms/<period>/`` (never into data/raw); returns the paths."""
     roster = members(period)
+    if project:
+        if project not in set(roster["project_key"]):
+            raise EsepError(f"--project: unknown project {project!r} (projects of the member list: "
+                            f"{', '.join(dict.fromkeys(roster['project_key']))})")
+        roster = roster[roster["project_key"] == project]
+    if only is not None:
+        roster = roster[roster["member_id"].isin(set(only))]
     schema = school_schema()
     out_dir = Path(out_dir) if out_dir else config.OUTPUT_DIR / "forms" / period
     out_dir.mkdir(parents=True, exist_ok=True)
