@@ -424,8 +424,11 @@ def forms_cmd(report: str = typer.Argument("school_project", help="Report type t
                 raise typer.Exit(1)
             return
         paths = forms.generate(period, project=project)
+        made = forms.ensure_params(period)
     except EsepError as exc:
         _fail(str(exc))
+    if made:
+        console.print(f"Created {forms.validate._rel(made)} (one report per returned form)", markup=False)
     roster = forms.members(period)
     console.print(f"{len(paths)} form(s) written to {forms.validate._rel(paths[0].parent) if paths else '-'}/ "
                   f"(member list of {roster['list_period'].iloc[0] if len(roster) else '-'}: "

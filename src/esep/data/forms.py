@@ -249,6 +249,20 @@ def generate(period: str, out_dir: Path | None = None, project: str | None = Non
     return paths
 
 
+def ensure_params(period: str, report: str = REPORT) -> Path | None:
+    """``params/<report>/<period>.yaml`` asking for every returned form's report and the
+    period's summary (``member: ["all", "*"]``), unless it exists; the path written or None."""
+    path = config.PARAMS_DIR / report / f"{period}.yaml"
+    if path.exists():
+        return None
+    from esep.core.fsutil import atomic_write
+
+    atomic_write(path, f"# One report per school form returned for {period} (data/raw/{report}/forms/{period}/)\n"
+                       f"# plus the summary of the period (written by `esep forms`).\n"
+                       f'period: "{period}"\nmember: ["all", "*"]\n')
+    return path
+
+
 def write_form(path: Path, member: dict, period: str, schema: schemas.Schema) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
