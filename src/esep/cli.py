@@ -403,6 +403,7 @@ def forms_cmd(report: str = typer.Argument("school_project", help="Report type t
                                                                   "and list every problem.")):
     """One pre-filled Excel form per member school and project -> output/forms/<period>/
     (--check: validate the forms returned to data/raw/<report>/forms/<period>/)."""
+    from esep.core.fsutil import rel as _rel
     from esep.core.params import check_period
     from esep.data import forms
 
@@ -428,9 +429,9 @@ def forms_cmd(report: str = typer.Argument("school_project", help="Report type t
     except EsepError as exc:
         _fail(str(exc))
     if made:
-        console.print(f"Created {forms.validate._rel(made)} (one report per returned form)", markup=False)
+        console.print(f"Created {_rel(made)} (one report per returned form)", markup=False)
     roster = forms.members(period)
-    console.print(f"{len(paths)} form(s) written to {forms.validate._rel(paths[0].parent) if paths else '-'}/ "
+    console.print(f"{len(paths)} form(s) written to {_rel(paths[0].parent) if paths else '-'}/ "
                   f"(member list of {roster['list_period'].iloc[0] if len(roster) else '-'}: "
                   f"{roster['project_key'].nunique()} project(s))", markup=False, soft_wrap=True)
     console.print(f"Send each school its file; put the returned files in "
