@@ -252,3 +252,21 @@ def test_build_two_school_reports_one_clear_error_tracking_in_index(returned, pr
     assert "№27 мектеп-лицей" in html
     index = (project_copy / "output" / "index.html").read_text(encoding="utf-8")
     assert "Мектептердің есеп формалары" in index and "№37 мектеп" in index and "cell B3" in index
+
+
+def test_city_report_is_keyed_on_the_school_reports_it_rolls_up(project_copy):
+    """city_innovation `uses: [school_project]`: a returned form makes the city report stale."""
+    from esep.pipeline import cache
+
+    spec = reports.get("city_innovation")
+    assert spec.uses == ("school_project",)
+    unit = params.units_for(spec, "2023-2024-S2")[0]
+    cache.reset_memo()
+    before = cache.unit_inputs(spec, unit)["raw"]
+    assert "data/raw/school_project/members.csv" in before
+    forms.generate("2023-2024", only=["astana-27-share"])
+    fill(config.OUTPUT_DIR / "forms/2023-2024/astana-27-share.xlsx",
+         config.RAW_DIR / "school_project/forms/2023-2024/astana-27-share.xlsx", **FORM_35)
+    cache.reset_memo()
+    after = cache.unit_inputs(spec, unit)["raw"]
+    assert set(after) - set(before) == {"data/raw/school_project/forms/2023-2024/astana-27-share.xlsx"}

@@ -152,7 +152,7 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
     console.print(status_table(rows))
     stale = sum(1 for _, fresh, _ in rows if not fresh)
     console.print(f"{len(rows) - stale} fresh, {stale} stale" + (": `esep build` rebuilds them" if stale else ""))
-    if _has_forms():  # school forms: who sent a valid form, an invalid one, nothing (issue 14)
+    if report in (None, "school_project") and _has_forms():  # school forms: who sent a valid form, an invalid one, nothing (issue 14)
         from esep.data import forms
 
         _print_tracking(forms.tracking())

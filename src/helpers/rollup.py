@@ -144,7 +144,7 @@ def findings(cov: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         head = f"есеп берген мүше мектептер – {r['orgs_forms']} / {r['orgs_city']}"
         head_en = f"{r['orgs_forms']} of {r['orgs_city']} member schools reported"
         if r["pupils_forms"] != r["pupils_city"]:
-            rows.append((r["project_key"], f"{name}: {head}; формаларда {_num(r['pupils_forms'])} білім алушы, "
+            rows.append((r["project_key"], f"{name}: {head}; мектептердің есептерінде {_num(r['pupils_forms'])} білім алушы, "
                          f"5-кестеде {_num(r['pupils_city'])}",
                          f"{name}: {head_en}; {_num(r['pupils_forms'])} pupils in the forms, "
                          f"{_num(r['pupils_city'])} in 5-кесте"))
@@ -156,7 +156,7 @@ def findings(cov: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         for k, label in (("kaz", "қазақ"), ("rus", "орыс")):
             f_, c_ = r[f"{k}_forms"], r[f"{k}_city"]
             if f_ is not None and f_ != c_:
-                rows.append((r["project_key"], f"{name}: {label} тілінде формаларда {_num(f_)}, 7-кестеде {_num(c_)}",
+                rows.append((r["project_key"], f"{name}: {label} тілінде мектептердің есептерінде {_num(f_)}, 7-кестеде {_num(c_)}",
                              f"{name}: {k} {_num(f_)} pupils in the forms, {_num(c_)} in 7-кесте"))
     ev = events[events["events_forms"].notna()]
     for (key, name), g in ev.groupby(["project_key", "project_name"], sort=False):
@@ -164,7 +164,7 @@ def findings(cov: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         if len(diff):
             parts = ", ".join(f"{t}: {_num(a)} / {_num(b)}" for t, a, b in
                               zip(diff["event_type"], diff["events_forms"], diff["events_city"]))
-            rows.append((key, f"{name}: іс-шаралар, формалар / 6-кесте – {parts}",
+            rows.append((key, f"{name}: іс-шаралар, мектептердің есептері / 6-кесте – {parts}",
                          f"{name}: events, forms / 6-кесте – {parts}"))
     return pd.DataFrame(rows, columns=["project_key", "finding", "finding_en"])
 

@@ -179,8 +179,8 @@ def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
         names.append(col or f"__extra{j}")
     for col, lab in sh.fields:
         if col not in names:
-            form.problems.append(FormProblem(rel, f'the column "{lab}" is missing: restore the header row as sent',
-                                             sh.title, "1"))
+            form.problems.append(FormProblem(rel, f'row 1 has no column "{lab}": restore the header row as sent',
+                                             sh.title))
     if not rows or any(p.sheet == sh.title for p in form.problems):
         return
     text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
