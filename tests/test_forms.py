@@ -270,3 +270,34 @@ def test_city_report_is_keyed_on_the_school_reports_it_rolls_up(project_copy):
     cache.reset_memo()
     after = cache.unit_inputs(spec, unit)["raw"]
     assert set(after) - set(before) == {"data/raw/school_project/forms/2023-2024/astana-27-share.xlsx"}
+
+
+@pytest.mark.integration
+def test_city_report_shows_the_rollup_and_skips_it_without_school_reports(project_copy, tmp_path):
+    """The city notebook's roll-up section: the forms' sums for 2023-2024-S2 (№67's transcribed
+    report + two forms), and no section (sections_skipped) for a year with no school report."""
+    import papermill as pm
+    import scrapbook as sb
+
+    forms.generate("2023-2024", only=["astana-27-share", "astana-35-share"])
+    gen = config.OUTPUT_DIR / "forms" / "2023-2024"
+    inbox = config.RAW_DIR / "school_project" / "forms" / "2023-2024"
+    fill(gen / "astana-27-share.xlsx", inbox / "astana-27-share.xlsx", **FORM_27)
+    fill(gen / "astana-35-share.xlsx", inbox / "astana-35-share.xlsx", **FORM_35)
+    spec = reports.get("city_innovation")
+    for name in ("school_project", "city_innovation"):
+        prepare.prepare_report(reports.get(name))
+    scraps = {}
+    for period in ("2023-2024-S2", "2022-2023-S2"):
+        out = tmp_path / f"city_{period}.ipynb"
+        pm.execute_notebook(str(spec.notebook), str(out), kernel_name="python3",
+                            parameters={"period": period, "city": "Астана"}, progress_bar=False)
+        scraps[period] = sb.read_notebook(str(out)).scraps.data_dict
+    s = scraps["2023-2024-S2"]
+    assert "school_forms" not in s["sections_skipped"]
+    assert (s["rollup_reports"], s["rollup_projects"]) == (3, 1)
+    assert s["rollup_share_orgs_forms"] == 3
+    assert s["rollup_share_pupils_forms"] == 550 + 300 + 200 + 250
+    assert s["rollup_findings_count"] >= 2
+    assert "school_forms" in scraps["2022-2023-S2"]["sections_skipped"]
+    assert scraps["2022-2023-S2"]["rollup_reports"] == 0
