@@ -177,7 +177,9 @@ def test_rollup_equals_the_sums_of_the_forms(project_copy):
     5-7-кесте: the roll-up's numbers are the forms' sums (+ №67's transcribed report)."""
     from helpers import rollup
 
-    forms.generate("2023-2024", only=["astana-27-share", "astana-35-share", "astana-37-share", "astana-27-cisco"])
+    college = "astana-politekhnikalyq-kolledzh-cisco"         # no school number
+    forms.generate("2023-2024", only=["astana-27-share", "astana-35-share", "astana-37-share", "astana-27-cisco",
+                                      college])
     gen = config.OUTPUT_DIR / "forms" / "2023-2024"
     inbox = config.RAW_DIR / "school_project" / "forms" / "2023-2024"
     fill(gen / "astana-27-share.xlsx", inbox / "astana-27-share.xlsx", **FORM_27)
@@ -186,6 +188,9 @@ def test_rollup_equals_the_sums_of_the_forms(project_copy):
     fill(gen / "astana-27-cisco.xlsx", inbox / "astana-27-cisco.xlsx",
          sheets={"Сыныптар": [["10-11", 2, 40]], "Оқыту тілі": [["орыс", 40]],
                  "Іс-шаралар": [["ашық сабақ", "мектепішілік", "«K»"]]})
+    fill(gen / f"{college}.xlsx", inbox / f"{college}.xlsx", passport={"school_name": "Политехникалық колледж"},
+         sheets={"Сыныптар": [["1", 1, 60]], "Оқыту тілі": [["орыс", 60]]})
+    assert all(f.valid for f in forms.read_forms("2023-2024") if "37" not in f.path.name)
     for name in ("school_project", "city_innovation"):
         prepare.prepare_report(reports.get(name))
     load = lambda r, s: pd.read_parquet(config.PROCESSED_DIR / r / f"{s}.parquet")   # noqa: E731
@@ -202,8 +207,9 @@ def test_rollup_equals_the_sums_of_the_forms(project_copy):
     assert cov.loc["share", "pupils_forms"] == 550 + 300 + 200 + 250
     assert cov.loc["share", "pupils_city"] == 11114
     assert cov.loc["share", "kaz_forms"] == 350 + 250 and cov.loc["share", "rus_forms"] == 150
-    assert cov.loc["cisco", "orgs_forms"] == 1 and cov.loc["cisco", "pupils_forms"] == 40
-    assert cov.loc["cisco", "rus_forms"] == 40 and cov.loc["cisco", "kaz_forms"] is None
+    assert cov.loc["cisco", "orgs_forms"] == 2 and cov.loc["cisco", "pupils_forms"] == 40 + 60
+    assert cov.loc["cisco", "rus_forms"] == 40 + 60 and cov.loc["cisco", "kaz_forms"] is None
+    assert cov.loc["cisco", "orgs_not_listed"] == 0
     assert cov.loc["ib", "orgs_forms"] == 0 and cov.loc["ib", "pupils_forms"] is None
     ev = rollup.events_by_group(city["events"], reps, school["events"])
     share = ev[ev["project_key"] == "share"].set_index("group")["events_forms"].to_dict()

@@ -100,6 +100,10 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
         from esep.data.validate import input_files
 
         inputs = input_files(spec)  # the files that hold the raw data: CSV, a table's .xlsx or the report's workbook
+        from esep.pipeline.cache import used_specs
+
+        for used in used_specs(spec):  # reports it rolls up (spec key `uses`): their raw files too
+            inputs += [p for p in input_files(used) if p not in inputs]
         hashes = manifest.input_hashes(inputs)
         fp = manifest.fingerprint(hashes)
         built = datetime.now()

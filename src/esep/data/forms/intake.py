@@ -44,7 +44,7 @@ def tables_with_forms(spec, loaded: validate.Loaded) -> tuple[dict[str, pd.DataF
                 loaded.frames[table] = pd.concat([loaded.frames[table], parsed], ignore_index=True) \
                     if table in loaded.frames else parsed
     for srcs in loaded.sources.values():     # form rows lack the CSV's extra columns: give them ""
-        cols = list(dict.fromkeys(c for s in srcs for c in s.header))
+        cols = list(dict.fromkeys(c for s in srcs for c in s.header if not c.startswith("__")))
         for s in srcs:
             s.frame = s.frame.reindex(columns=cols, fill_value="")
     inputs = tuple(spec.inputs) + tuple(f"{spec.name}/{t}.csv" for t in FORM_TABLES)

@@ -64,6 +64,10 @@ class Form:
                          + [f"{len(self.problems)} problem(s) in the form {validate._rel(self.path)}. {FIX}"])
 
 
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
 def read_form(path: Path, period: str, roster: pd.DataFrame | None, schema: schemas.Schema) -> Form:
     """Read and check one returned form on its own (no other form or file is looked at)."""
     path = Path(path)
@@ -137,7 +141,7 @@ def _read_passport(form: Form, sheets, roster, schema) -> None:
         "members": {"member_id": member_id, "period": form.period, "city": m["city"],
                     "school_id": m["school_id"], "project_key": m["project_key"]},
         "schools": {"city": m["city"], "school_id": m["school_id"],
-                    "school_no": "" if m["school_no"] in (None, "") or pd.isna(m["school_no"]) else str(int(m["school_no"]))},
+                    "school_no": "" if _blank(m["school_no"]) else str(int(m["school_no"]))},
         "projects": {"project_key": m["project_key"], "project_name": m["project_name"],
                      "kind": KIND_OF_PROJECT.get(m["project_kind"], ""), "kind_key": m["project_kind"] or ""},
     }
