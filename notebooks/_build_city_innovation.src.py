@@ -640,6 +640,108 @@ md("ci-ma-narrative-4", '''
 {{ author }}
 ''')
 
+# ---------------------------------------------------------------- school reports roll-up (issue 14)
+# Self-contained section (owner: the school forms work): the schools' own reports
+# (school_project: returned forms and transcribed reports) beside 5-7-кесте. Its cells have
+# explicit ids (ci-rollup-*) and are left out of the role-based numbering below, so adding
+# or removing them never changes another cell's id. Skipped when no school report exists.
+rollup_cells = []
+def rollup_cell(cell_id, cell):
+    cell.id = cell_id
+    rollup_cells.append(cell)
+    cells.append(cell)
+def rollup_md(cell_id, src, narrative=True):
+    c = new_markdown_cell(unwrap(src))
+    if narrative:
+        c.metadata["tags"] = ["narrative"]
+    c.metadata["esep"] = {"section": "school_forms"}
+    assert not any(l.startswith("{{") for l in c.source.splitlines()), src
+    rollup_cell(cell_id, c)
+def rollup_code(cell_id, src, tags=None):
+    c = new_code_cell(src.strip("\n"))
+    if tags:
+        c.metadata["tags"] = tags
+    rollup_cell(cell_id, c)
+
+rollup_md("ci-rollup-heading", """
+## Мектептердің есептері және қалалық кестелер
+""", narrative=False)
+
+rollup_code("ci-rollup-data", """
+# the schools' own reports (school_project: returned forms, transcribed reports) of this
+# school year, beside 5-7-кесте (helpers/rollup.py)
+from helpers import rollup
+
+roll_year = periods.school_year(period)
+try:
+    school = {s: data.load("school_project", s) for s in ("members", "grade_bands", "events")}
+except data.MissingDataError:
+    school = None
+roll_reports = rollup.reports_for(school["members"], roll_year, city) if school else None
+if roll_reports is None or roll_reports.empty:
+    skipped.append("school_forms")
+    glue("rollup_reports", 0)
+else:
+    try:
+        school_langs = data.load("school_project", "pupils_by_language")
+    except data.MissingDataError:
+        school_langs = None     # no returned form yet: transcribed reports give no languages
+    roll = rollup.coverage(data.for_period(d["project_members"], period), data.for_period(d["projects"], period),
+                           data.for_period(d["project_orgs"], period), data.for_period(d["pupils_by_language"], period),
+                           roll_reports, school["grade_bands"], school_langs)
+    roll_events = rollup.events_by_group(data.for_period(d["events"], period), roll_reports, school["events"])
+    roll_findings = rollup.findings(roll, roll_events)
+    glue("rollup_year", roll_year)
+    glue("rollup_reports", len(roll_reports))
+    glue("rollup_projects", int((roll["orgs_forms"] > 0).sum()))
+    glue("rollup_member_orgs", int(roll["orgs_city"].sum()))
+    glue("rollup_pupils_forms", tables.total(roll["pupils_forms"]))
+    glue("rollup_findings_count", len(roll_findings))
+    for r in roll.itertuples():
+        glue(f"rollup_{r.project_key}_orgs_forms", r.orgs_forms)
+        glue(f"rollup_{r.project_key}_pupils_forms", r.pupils_forms)
+""", ["remove"])
+
+rollup_md("ci-rollup-text", """
+Мектептердің {{ rollup_year }} оқу жылына берген есептерінің (мектеп формалары) саны –
+{{ rollup_reports }}, олар {{ rollup_projects }} жоба бойынша. Төмендегі кестелерде есептердің
+қосындысы қалалық кестелердің (5-7-кестелер) мәндерімен қатар берілген; айырмашылықтар
+кестелерден кейін көрсетілген.
+""")
+
+rollup_code("ci-rollup-tables", """
+if "school_forms" not in skipped:
+    pair = {"city": "қала кестесі", "forms": "мектеп есептері"}
+    display(present.table(
+        rollup.coverage_table(roll),
+        cap.table("Мүше ұйымдар мен білім алушылар: мектептердің есептері және 5-, 7-кестелер"),
+        spanners={"ББҰ саны": ["orgs_city", "orgs_forms"], "Білім алушылар саны": ["pupils_city", "pupils_forms"],
+                  "қазақ тілінде": ["kaz_city", "kaz_forms"], "орыс тілінде": ["rus_city", "rus_forms"]},
+        labels={"project_name": "Жоба", **{f"{k}_{s}": v for k in ("orgs", "pupils", "kaz", "rus")
+                                            for s, v in pair.items()}},
+        total_label=None,
+        note="Мектеп есептері: мектептердің формалары мен есептерінің қосындысы; «-» – дерек берілмеген."))
+    ev_tbl = rollup.events_table(roll_events)
+    if len(ev_tbl):
+        groups = dict(zip(roll_events["group"], roll_events["event_type"]))
+        display(present.table(
+            ev_tbl, cap.table("Іс-шаралар түрі бойынша: мектептердің есептері және 6-кесте"),
+            spanners={groups.get(g, g): [f"{g}_city", f"{g}_forms"] for g in rollup.GROUP_ORDER},
+            labels={"project_name": "Жоба", **{f"{g}_{s}": v for g in rollup.GROUP_ORDER
+                                                for s, v in pair.items()}},
+            total_label=None,
+            note="Мектептердің іс-шара түрлері 6-кестенің топтарына біріктірілді: семинар, дөңгелек үстел, "
+                 "вебинар – семинар; конференция – жиналыс / конференция; шебер-сынып, тренинг – шебер "
+                 "сыныптар; ашық сабақ – ашық сабақтар."))
+    if roll_findings.empty:
+        note("Мектептердің есептері қалалық кестелермен сәйкес келеді.")
+    else:
+        display(present.table(
+            roll_findings[["finding"]],
+            cap.table("Деректер сапасы: мектептердің есептері мен қалалық кестелердің айырмашылықтары"),
+            labels={"finding": "Айырмашылық"}, total_label=None))
+""")
+
 # ---------------------------------------------------------------- corrections
 code("ci-co-corrections-1", '''
 ledger.glue()   # the engine marks every placeholder showing a corrected figure

@@ -152,6 +152,10 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
     console.print(status_table(rows))
     stale = sum(1 for _, fresh, _ in rows if not fresh)
     console.print(f"{len(rows) - stale} fresh, {stale} stale" + (": `esep build` rebuilds them" if stale else ""))
+    if report in (None, "school_project") and _has_forms():  # school forms: who sent a valid form, an invalid one, nothing (issue 14)
+        from esep.data import forms
+
+        _print_tracking(forms.tracking())
 
 
 @app.command()
@@ -445,6 +449,80 @@ def new_report_cmd(name: str = typer.Argument(..., help="Name of the report type
         console.print(f"  created {rel}", markup=False)
     console.print(f"Next: esep build {name}   (then replace data/raw/{name}/ with your data: "
                   "rules in esep's docs/adding-a-report.md)", markup=False, soft_wrap=True)
+
+
+# --- school forms (issue 14) -------------------------------------------------------------
+
+@app.command("forms")
+def forms_cmd(report: str = typer.Argument("school_project", help="Report type the forms feed (school_project)."),
+              period: str = typer.Option(..., "--period", "-p", help="School year of the forms, e.g. 2024-2025."),
+              project: Optional[str] = typer.Option(None, "--project", help="Only this project's member schools."),
+              check: bool = typer.Option(False, "--check", help="Do not write forms: check the returned ones "
+                                                                  "and list every problem.")):
+    """One pre-filled Excel form per member school and project -> output/forms/<period>/
+    (--check: validate the forms returned to data/raw/<report>/forms/<period>/)."""
+    from esep.core.fsutil import rel as _rel
+    from esep.core.params import check_period
+    from esep.data import forms
+
+    msg = check_period(period)
+    if msg:
+        _fail(f"--period: {msg}")
+    if report != forms.REPORT:
+        _fail(f"'{report}' has no school forms (forms exist for: {forms.REPORT})")
+    try:
+        if check:
+            returned = forms.read_forms(period)
+            for f in returned:
+                if f.valid:
+                    console.print(f"ok: {f.path.name}", markup=False)
+                else:
+                    err.print(f.error_text(), markup=False, soft_wrap=True, highlight=False)
+            _print_tracking(forms.tracking(period))
+            if any(not f.valid for f in returned):
+                raise typer.Exit(1)
+            return
+        paths = forms.generate(period, project=project)
+        made = forms.ensure_params(period)
+    except EsepError as exc:
+        _fail(str(exc))
+    if made:
+        console.print(f"Created {_rel(made)} (one report per returned form)", markup=False)
+    roster = forms.members(period)
+    console.print(f"{len(paths)} form(s) written to {_rel(paths[0].parent) if paths else '-'}/ "
+                  f"(member list of {roster['list_period'].iloc[0] if len(roster) else '-'}: "
+                  f"{roster['project_key'].nunique()} project(s))", markup=False, soft_wrap=True)
+    console.print(f"Send each school its file; put the returned files in "
+                  f"data/raw/{report}/forms/{period}/, then: esep forms {report} --period {period} --check; "
+                  "esep build", markup=False, soft_wrap=True)
+
+
+def _print_tracking(table) -> None:
+    """Per period and project: how many member schools sent a valid form, an invalid one, nothing."""
+    from esep.data import forms
+
+    if table.empty:
+        return
+    t = Table(title="school forms")
+    for col in ("period", "project", "members", "valid", "invalid", "missing"):
+        t.add_column(col)
+    for r in forms.tracking_summary(table).itertuples():
+        t.add_row(r.period, r.project_name, str(r.members), str(r.valid), str(r.invalid), str(r.missing))
+    console.print(t)
+    for (period, project), g in table[table["state"] != "unknown"].groupby(["period", "project_name"], sort=False):
+        for state in ("valid", "missing"):
+            names = g.loc[g["state"] == state, "member_name"].tolist()
+            if names and len(names) < len(g):
+                console.print(f"{period} {project}: {state}: {', '.join(names)}", markup=False, soft_wrap=True)
+    for r in table[table["state"].isin(["invalid", "unknown"])].itertuples():
+        err.print(f"{r.state}: {r.error}", soft_wrap=True, markup=False, highlight=False)
+
+
+def _has_forms() -> bool:
+    from esep.core.reports import FORMS_DIR
+
+    return any((config.RAW_DIR / d / FORMS_DIR).is_dir() for d in ("school_project",)) or \
+        (config.OUTPUT_DIR / "forms").is_dir()
 
 
 def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scripts])

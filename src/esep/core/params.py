@@ -141,7 +141,7 @@ def expand(spec: ReportSpec, data: dict, params_file: Path | None = None) -> lis
     requested = raw if isinstance(raw, list) else [raw]
     values: list[str] = []
     for v in requested:
-        for item in (spec.expand.values() if v == "*" else [v]):
+        for item in (spec.expand.values(period) if v == "*" else [v]):
             if item not in values:
                 values.append(item)
     units = []
@@ -161,7 +161,7 @@ def units_for(spec: ReportSpec, period: str, variant: str | None = None) -> list
                  or u.variant == variant]
         if not units and spec.expand:
             # a variant not listed in the params file: run it anyway if it is a known value
-            known = spec.expand.values()
+            known = spec.expand.values(period)
             if variant not in known and variant != spec.expand.default:
                 raise ParamsError(f"{_rel(path)}: key '{spec.expand.param}': unknown value "
                                   f"{variant!r} (known: {', '.join(known)})")

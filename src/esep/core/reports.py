@@ -8,6 +8,7 @@ adding a notebook and its spec: no runner code changes.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -20,14 +21,54 @@ from esep.core.errors import EsepError
 PARAM_TYPES = {"period", "str", "int", "float", "bool", "path"}
 
 
+# --- returned school forms (the one home of their file naming; esep.data.forms reads them) ---
+
+FORMS_DIR = "forms"            # data/raw/<report>/forms/<period>/<member_id>.xlsx
+_FORM_NAME = re.compile(r"^([a-z0-9]+(?:[-_][a-z0-9]+)*)")
+
+
+def form_member(filename: str) -> str | None:
+    """The member id a returned form's file name starts with: ``astana-67-share.xlsx`` and
+    ``astana-67-share (1).xlsx`` -> ``astana-67-share``; None for ``~$`` lock files, non-.xlsx
+    files and names that start with no id."""
+    name = Path(filename).name
+    if name.startswith(("~$", ".")) or not name.lower().endswith(".xlsx"):
+        return None
+    m = _FORM_NAME.match(name[: -len(".xlsx")])
+    return m.group(1) if m else None
+
+
+def form_members(raw_folder: Path, period: str) -> list[str]:
+    """Member ids of the forms in ``<raw_folder>/forms/<period>/`` (file names only: cheap)."""
+    folder = Path(raw_folder) / FORMS_DIR / period
+    if not folder.is_dir():
+        return []
+    out: list[str] = []
+    for p in sorted(folder.iterdir()):
+        m = form_member(p.name)
+        if m and m not in out:
+            out.append(m)
+    return out
+
+
 @dataclass(frozen=True)
 class Expand:
     param: str
     default: str
     values_from: str  # "<file relative to data/raw>#<column>"
 
-    def values(self) -> list[str]:
-        """Every value '*' expands to (order of first appearance in the source file)."""
+    def values(self, period: str | None = None) -> list[str]:
+        """Every value '*' expands to (order of first appearance in the source file), then,
+        for ``period``, the members whose school forms were returned for it (file names in
+        ``forms/<period>/`` next to the source file, see :func:`form_member`)."""
+        vals = self._file_values()
+        if period:
+            for v in form_members(config.RAW_DIR / Path(self.values_from.partition("#")[0]).parent, period):
+                if v not in vals and v != self.default:
+                    vals.append(v)
+        return vals
+
+    def _file_values(self) -> list[str]:
         import csv  # not pandas: planning a build must stay cheap (see esep/cache.py)
 
         rel, _, column = self.values_from.partition("#")
@@ -60,6 +101,13 @@ class ReportSpec:
     @property
     def input_paths(self) -> list[Path]:
         return [config.RAW_DIR / p for p in self.inputs]
+
+    @property
+    def uses(self) -> tuple[str, ...]:
+        """Other reports whose processed data this one reads (spec key ``uses``, e.g. the
+        city report rolls up ``school_project``): their raw and processed files are part of
+        this report's cache key and they are prepared before it runs."""
+        return tuple(str(r) for r in (self.extra.get("uses") or ()))
 
     @property
     def place_params(self) -> tuple[str, ...]:

@@ -19,19 +19,32 @@ from esep.core.reports import ReportSpec
 
 
 
-def load_raw_tables(spec: ReportSpec) -> dict[str, pd.DataFrame]:
+def load_raw_tables(spec: ReportSpec, forms_status: dict | None = None) -> dict[str, pd.DataFrame]:
     """Read and check every raw input of a report; raise DataError listing all problems.
 
     Reading (CSV/cp1251/xlsx), the schema (``data/raw/<report>/schema.yaml``) and the
-    wording of the problems live in :mod:`esep.validate`."""
+    wording of the problems live in :mod:`esep.validate`. Returned school forms
+    (``data/raw/<report>/forms/``, :mod:`esep.data.forms`) add the rows of every valid
+    form; an invalid form is left out (and recorded in ``forms_status``), never fatal."""
+    from esep.data import forms
     from esep.data import validate as _validate
 
-    return _validate.load_tables(spec)
+    loaded = _validate.load_report(spec)
+    if loaded.problems:
+        raise _validate.DataError(loaded.error_text())
+    tables, status = forms.tables_with_forms(spec, loaded)
+    if forms_status is not None:
+        forms_status.update(status)
+    return tables
 
 
 def prepare_report(spec: ReportSpec) -> list[Path]:
     """Validate all raw inputs of ``spec`` and (re)write their processed parquet files."""
-    tables = load_raw_tables(spec)
+    from esep.data import forms
+
+    status: dict = {}
+    tables = load_raw_tables(spec, status)
+    forms.write_status(spec.name, status)
     written = []
     for rel, df in tables.items():
         out = spec.processed_path(rel)

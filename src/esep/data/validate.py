@@ -702,6 +702,11 @@ def input_files(spec) -> list[Path]:
     sp = schemas.schema_path(spec.name)
     if sp.is_file():
         out.append(sp)
+    from esep.core.reports import FORMS_DIR  # returned school forms (esep.data.forms) are raw inputs too
+
+    forms = config.RAW_DIR / spec.name / FORMS_DIR
+    if forms.is_dir():
+        out.extend(p for p in sorted(forms.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$")))
     return out
 
 

@@ -271,7 +271,10 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
     for r in bad:
         _report(r, 0, 0, on_result)
     specs = {spec.name: spec for spec, _ in units}
-    data_errors = prepare_all(specs.values(), force=force)
+    used = {u.name: u for s in specs.values() for u in cache.used_specs(s) if u.name not in specs}
+    data_errors = prepare_all([*used.values(), *specs.values()], force=force)  # rolled-up reports first
+    for name in used:
+        data_errors.pop(name, None)  # reported by their own units, not by the report rolling them up
     spec_formats = {}  # --to > ESEP_FORMATS > the spec's `formats:` key > HTML + PDF
     for name, spec in specs.items():
         try:

@@ -151,8 +151,24 @@ def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
     params["values"] = hashlib.sha256(json.dumps(unit.params, sort_keys=True, default=str)
                                       .encode()).hexdigest()
     narrative = {rel(p): sha256_file(p) for p in narrative_paths(unit) if p.is_file()}
-    return {"template": template, "params": params, "raw": raw_hashes(spec),
-            "processed": processed_hashes(spec), "narrative": narrative, "code": code_hashes(spec)}
+    raw, processed = raw_hashes(spec), processed_hashes(spec)
+    for used in used_specs(spec):  # reports whose data this one rolls up (spec key `uses`)
+        raw = {**raw, **raw_hashes(used)}
+        processed = {**processed, **{rel(p): sha256_file(p) for p in
+                                     sorted((config.PROCESSED_DIR / used.name).glob("*.parquet"))}}
+    return {"template": template, "params": params, "raw": raw,
+            "processed": processed, "narrative": narrative, "code": code_hashes(spec)}
+
+
+def used_specs(spec) -> list:
+    """The specs named by ``spec.uses`` that exist in this project."""
+    names = getattr(spec, "uses", ())
+    if not names:
+        return []
+    from esep.core import reports
+
+    known = reports.all_reports()
+    return [known[n] for n in names if n in known]
 
 
 # = esep.manifest.KEY_PACKAGES (not imported: importing manifest loads importlib.metadata,

@@ -94,12 +94,19 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
     tmpdir = Path(tempfile.mkdtemp(prefix="run-", dir=config.STATE_DIR))
     try:
         tmp_nb = tmpdir / "executed.ipynb"
+        from esep.data import forms  # a school's invalid form fails its own report only (issue 14)
+
+        forms.check_unit(spec, unit)
         edits.record_pending(unit)  # unpublished prose edits in the old notebook: record first
         execute(spec, unit, tmp_nb)
         nb = nbformat.read(str(tmp_nb), as_version=4)
         from esep.data.validate import input_files
 
         inputs = input_files(spec)  # the files that hold the raw data: CSV, a table's .xlsx or the report's workbook
+        from esep.pipeline.cache import used_specs
+
+        for used in used_specs(spec):  # reports it rolls up (spec key `uses`): their raw files too
+            inputs += [p for p in input_files(used) if p not in inputs]
         hashes = manifest.input_hashes(inputs)
         fp = manifest.fingerprint(hashes)
         built = datetime.now()

@@ -54,7 +54,37 @@ def write_index() -> Path:
         groups=groups, count=len(rows), period_label=period_label,
         built=datetime.now().strftime("%Y-%m-%d %H:%M"),
         css=Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        forms_tracking=forms_tracking(),  # school forms block (issue 14)
     )
     path = config.OUTPUT_DIR / "index.html"
     atomic_write(path, page)
     return path
+
+
+# --- school forms: who sent a valid form, an invalid one, nothing (issue 14) -----------------
+
+def forms_tracking() -> list[dict]:
+    """Per period and project: the member schools and the state of their form, for the
+    index's «Мектеп формалары» block; [] when no forms were generated or returned."""
+    from esep.core.reports import FORMS_DIR
+
+    if not ((config.RAW_DIR / "school_project" / FORMS_DIR).is_dir() or (config.OUTPUT_DIR / "forms").is_dir()):
+        return []
+    from esep.core.errors import EsepError
+    from esep.data import forms
+
+    try:
+        table = forms.tracking()
+    except EsepError:
+        return []
+    out = []
+    for period in sorted(set(table["period"]), reverse=True):
+        t = table[table["period"] == period]
+        projects = []
+        for row in forms.tracking_summary(t).to_dict("records"):
+            row["schools"] = t[t["project_key"] == row["project_key"]].to_dict("records")
+            projects.append(row)
+        unknown = t[t["state"] == "unknown"].to_dict("records")
+        out.append({"period": period, "projects": projects, "unknown": unknown})
+    return out
+# --- end of the school forms block ---------------------------------------------------------------

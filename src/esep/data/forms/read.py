@@ -1,0 +1,282 @@
+"""Reading a returned form and checking it on its own, with :mod:`esep.data.validate`'s
+parsing and wording (file, sheet, cell, value found, what is expected); then every form of
+a period, with the forms that repeat a report already in the data refused."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from esep.core import config, periods
+from esep.core.errors import DataError, EsepError
+from esep.core.reports import FORMS_DIR, form_member
+from esep.data import schemas, validate
+from esep.data.forms.layout import (DERIVED_KEYS, FIX, KIND_OF_PROJECT, MEMBERS_FROM, NOTE_SHEET, PASSPORT,
+                                    PASSPORT_FIELDS, REPORT, SHEETS, Sheet, members, school_schema)
+
+# --- reading a returned form ---------------------------------------------------------------------
+
+@dataclass
+class FormProblem:
+    """One thing wrong with a returned form, worded for the school that fills it in."""
+    file: str
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+    label: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.sheet:
+            where.append(f'sheet "{self.sheet}"')
+        if self.cell:
+            where.append(f"cell {self.cell}" + (f' "{self.label}"' if self.label else ""))
+        elif self.label:
+            where.append(f'column "{self.label}"')
+        found = f"found {self.value!r}, " if self.value not in (None, "") else ""
+        return ", ".join(where) + f": {found}{self.message}"
+
+
+@dataclass
+class Form:
+    """A returned form as read: its member, its problems and, when valid, its rows."""
+    path: Path
+    period: str
+    member_id: str | None
+    problems: list[FormProblem] = field(default_factory=list)
+    parsed: dict[str, pd.DataFrame] = field(default_factory=dict)    # table -> parsed (+__source/__row)
+    sources: dict[str, validate.Source] = field(default_factory=dict)  # table -> text rows (raw columns)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_error(self) -> str:
+        return str(self.problems[0]) if self.problems else ""
+
+    def error_text(self) -> str:
+        shown = [str(p) for p in self.problems[:validate.MAX_PER_FILE]]
+        more = len(self.problems) - len(shown)
+        return "\n".join(shown + ([f"… and {more} more problem(s) in this form"] if more > 0 else [])
+                         + [f"{len(self.problems)} problem(s) in the form {validate._rel(self.path)}. {FIX}"])
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
+def read_form(path: Path, period: str, roster: pd.DataFrame | None, schema: schemas.Schema) -> Form:
+    """Read and check one returned form on its own (no other form or file is looked at)."""
+    path = Path(path)
+    rel = validate._rel(path)
+    form = Form(path, period, form_member(path.name))
+    if not path.name.lower().endswith(".xlsx"):
+        form.problems.append(FormProblem(rel, "not an .xlsx workbook: open it in Excel and save it as "
+                                              "'Excel Workbook (*.xlsx)' under the name <form code>.xlsx"))
+        return form
+    try:
+        sheets = validate.workbook_sheets(path)
+    except DataError as exc:
+        form.problems.append(FormProblem(rel, str(exc).partition(": ")[2] or str(exc)))
+        return form
+    _read_passport(form, sheets, roster, schema)
+    for sh in SHEETS:
+        _read_sheet(form, sh, sheets, schema)
+    known = {PASSPORT, NOTE_SHEET, *(s.title for s in SHEETS)}
+    for name in sheets:
+        if name not in known and not validate.is_note_sheet(name):
+            form.problems.append(FormProblem(rel, "a sheet the form does not have; move its rows to the form's "
+                                                  f"sheets ({', '.join(s.title for s in SHEETS)}) and delete it",
+                                             name))
+    return form
+
+
+def _read_passport(form: Form, sheets, roster, schema) -> None:
+    rel = validate._rel(form.path)
+    if PASSPORT not in sheets:
+        form.problems.append(FormProblem(rel, f'no sheet "{PASSPORT}": use the form as it was sent (do not '
+                                              "rename or delete its sheets)"))
+        return
+    _, rows = sheets[PASSPORT]
+    cells = {}
+    for i, r in enumerate(rows, 2):
+        if len(r) >= 3 and r[2]:
+            cells[r[2]] = (r[1], f"B{i}")
+    labels = {k: lab for k, lab, *_ in PASSPORT_FIELDS}
+
+    def problem(key, msg, value=None):
+        cell = cells.get(key, (None, None))[1]
+        form.problems.append(FormProblem(rel, msg, PASSPORT, cell, labels.get(key), value))
+
+    for key, *_ in PASSPORT_FIELDS:
+        if key not in cells:
+            problem(key, f'the row "{labels[key]}" is missing: use the form as it was sent')
+    if form.problems:
+        return
+    member_id = cells["member_id"][0]
+    if form.member_id != member_id:
+        problem("member_id", f"the file name says {form.member_id!r}, the form says {member_id!r}: "
+                             f"rename the file to {member_id}.xlsx", form.path.name)
+        return
+    if cells["period"][0] != form.period:
+        problem("period", f"this form is for {cells['period'][0]}, but it is in the folder of {form.period}: "
+                          f"move it to {FORMS_DIR}/{cells['period'][0]}/", cells["period"][0])
+        return
+    m = None
+    if roster is not None:
+        hit = roster[roster["member_id"] == member_id]
+        if hit.empty:
+            problem("member_id", f"not a member school of any project in the member list of {form.period} "
+                                 f"({MEMBERS_FROM}); use the form generated for this school", member_id)
+            return
+        m = hit.iloc[0].to_dict()
+    m = m or {"city": cells["city"][0], "school_id": member_id.rpartition("-")[0],
+              "project_key": member_id.rpartition("-")[2], "school_no": cells["school_no"][0],
+              "project_name": cells["project_name"][0], "project_kind": ""}
+    source = f"форма {form.path.name}"
+    one = {
+        "members": {"member_id": member_id, "period": form.period, "city": m["city"],
+                    "school_id": m["school_id"], "project_key": m["project_key"]},
+        "schools": {"city": m["city"], "school_id": m["school_id"],
+                    "school_no": "" if _blank(m["school_no"]) else str(int(m["school_no"]))},
+        "projects": {"project_key": m["project_key"], "project_name": m["project_name"],
+                     "kind": KIND_OF_PROJECT.get(m["project_kind"], ""), "kind_key": m["project_kind"] or ""},
+    }
+    where = {}
+    for key, _, table, column, editable in PASSPORT_FIELDS:
+        if editable:
+            one[table][column] = cells[key][0]
+            where[(table, column)] = key
+    for table, row in one.items():
+        row["source"] = source
+        t = schema.tables[table]
+        header = list(row)
+        src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame([row], dtype=str))
+        parsed, probs, _ = validate.parse_source(src, t)
+        probs += validate.check_values(parsed, t, {src.label: src})
+        for p in probs:
+            key = where.get((table, p.column))
+            problem(key or p.column, p.message, p.value)
+        form.parsed[table], form.sources[table] = parsed, src
+
+
+def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
+    rel = validate._rel(form.path)
+    if sh.title not in sheets:
+        form.problems.append(FormProblem(rel, "the sheet is missing: use the form as it was sent (do not "
+                                              "rename or delete its sheets)", sh.title))
+        return
+    header, rows = sheets[sh.title]
+    table = schema.tables[sh.table]
+    by_label = {lab.casefold(): col for col, lab in sh.fields}
+    label_of = dict(sh.fields)
+    names = []
+    for j, h in enumerate(header):
+        col = by_label.get(validate._clean(h).casefold())
+        if h and col is None:
+            form.problems.append(FormProblem(rel, "a column the form does not have: delete it (the form's columns: "
+                                                  + ", ".join(label_of.values()) + ")", sh.title,
+                                             f"{validate.col_letter(j)}1", None, h))
+        names.append(col or f"__extra{j}")
+    for col, lab in sh.fields:
+        if col not in names:
+            form.problems.append(FormProblem(rel, f'row 1 has no column "{lab}": restore the header row as sent',
+                                             sh.title))
+    if not rows or any(p.sheet == sh.title for p in form.problems):
+        return
+    text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
+    text = text[[c for c in names if not c.startswith("__extra")]]
+    text = _derive(text, sh, table, form)
+    src = validate.Source(sh.table, form.path, sh.title, names + [c for c in text.columns if c not in names], text)
+    parsed, probs, _ = validate.parse_source(src, table)
+    probs += validate.check_values(parsed, table, {src.label: src})
+    user = {c for c, _ in sh.fields}
+    for p in probs:
+        if p.column is not None and p.column not in user:
+            if p.message.startswith("duplicate key"):
+                p.column = sh.fields[0][0]
+                p.letter = src.letter(p.column)
+            else:
+                continue   # a derived column: its label cell is reported instead
+        cell = f"{p.letter}{p.row}" if p.letter and p.row else (str(p.row) if p.row else None)
+        form.problems.append(FormProblem(rel, p.message, sh.title, cell, label_of.get(p.column), p.value))
+    form.parsed[sh.table], form.sources[sh.table] = parsed, src
+
+
+def _derive(text: pd.DataFrame, sh: Sheet, table: schemas.Table, form: Form) -> pd.DataFrame:
+    """Add member_id, period, item and the keys the school does not type."""
+    out = text.copy()
+    for label, key in DERIVED_KEYS.items():
+        if label in out.columns and key in table.columns:
+            lc, kc = table.columns[label], table.columns[key]
+            mapping = dict(zip(lc.allowed or (), kc.allowed or ()))
+            out[key] = [mapping.get(validate._clean(v), "") for v in out[label]]
+    if sh.table == "grade_bands":
+        band = out["grade_band"].map(validate._clean)
+        total = band.str.casefold() == "барлығы"
+        out["grade_band"] = band.where(~total, "Барлығы")
+        parts = band.str.extract(r"^(\d{1,2})(?:-(\d{1,2}))?$")
+        out["grade_from"] = parts[0].fillna("")
+        out["grade_to"] = parts[1].fillna(parts[0]).fillna("")
+        out["row_type"] = ["total" if t else "part" for t in total]
+    if sh.numbered is not None and "item" in table.columns:
+        if sh.numbered:
+            out["item"] = (out.groupby(out[sh.numbered]).cumcount() + 1).astype(str)
+        else:
+            out["item"] = [str(i) for i in range(1, len(out) + 1)]
+    out.insert(0, "period", form.period)
+    out.insert(0, "member_id", form.member_id or "")
+    out["source"] = f"форма {form.path.name}, парақ «{sh.title}»"
+    return out
+
+
+# --- every returned form of a report -------------------------------------------------------------
+
+def forms_dir(report: str = REPORT) -> Path:
+    return config.RAW_DIR / report / FORMS_DIR
+
+
+def form_periods(report: str = REPORT) -> list[str]:
+    """Periods with returned forms (data/raw) or generated ones (output/forms)."""
+    out = set()
+    for base in (forms_dir(report), config.OUTPUT_DIR / "forms"):
+        if base.is_dir():
+            out |= {p.name for p in base.iterdir() if p.is_dir() and not periods.check(p.name)}
+    return sorted(out)
+
+
+def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None = None) -> list[Form]:
+    """Every file in ``forms/<period>/``, each checked on its own; then the forms that would
+    repeat a report already in the data (``existing``: members.csv rows) or another form."""
+    folder = forms_dir(report) / period
+    if not folder.is_dir():
+        return []
+    try:
+        roster = members(period)
+    except EsepError:
+        roster = None
+    schema = school_schema()
+    out = [read_form(p, period, roster, schema) for p in sorted(folder.iterdir())
+           if p.is_file() and not p.name.startswith((".", "~$"))]
+    have = set()
+    if existing is not None and len(existing):
+        have = {(str(r["member_id"]), str(r["period"])) for _, r in existing.iterrows()}
+    by_member: dict[str, list[Form]] = {}
+    for f in out:
+        if f.member_id:
+            by_member.setdefault(f.member_id, []).append(f)
+    for mid, fs in by_member.items():
+        for f in fs:
+            cell = "B2"
+            if (mid, period) in have:
+                f.problems.insert(0, FormProblem(validate._rel(f.path),
+                                  f"the report of {mid} for {period} is already in {REPORT}/members.csv; "
+                                  "remove those rows or this form (keep one)", PASSPORT, cell, "Форманың коды", mid))
+            elif len(fs) > 1:
+                others = ", ".join(g.path.name for g in fs if g is not f)
+                f.problems.insert(0, FormProblem(validate._rel(f.path), f"the same school and project is also "
+                                  f"sent as {others}; keep one file", PASSPORT, cell, "Форманың коды", mid))
+    return out
