@@ -63,9 +63,23 @@ def cell_label(idx: int, cell, with_id: bool = True) -> str:
 NBSP = "\u00a0"
 
 
-def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False) -> str:
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|~#{}])")
+
+
+def escape_text(value: str) -> str:
+    """A value from data as literal text inside markdown: HTML-escaped (``<`` -> ``&lt;``)
+    and markdown punctuation backslash-escaped, so a project or district name can never
+    become a tag, a link or emphasis in the reader's page."""
+    import html
+
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)), quote=True)
+
+
+def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False,
+              escape: bool = False) -> str:
     """Fill placeholders. With ``nbsp`` the thousands separator of a filled *number* is a
-    no-break space, so a reader never sees `22` at a line end and `645` on the next."""
+    no-break space, so a reader never sees `22` at a line end and `645` on the next.
+    With ``escape`` a filled text value (from data) is escaped: see :func:`escape_text`."""
     def sub(m: re.Match) -> str:
         name, style = m.group(1), m.group(2)
         if name not in scraps:
@@ -74,6 +88,8 @@ def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False) -
                                    f"(known: {known})")
         value = scraps[name]
         out = format_value(name, value, style)
+        if escape and isinstance(value, str):
+            out = escape_text(out)
         if nbsp and isinstance(value, (int, float)) and not isinstance(value, bool):
             out = out.replace(" ", NBSP)
         return out
@@ -86,7 +102,8 @@ def fill_notebook(nb, scraps: dict) -> None:
     Render-time only: filled numbers use a no-break space as thousands separator."""
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and PLACEHOLDER.search(cell.source):
-            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True)
+            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True,
+                                    escape=True)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""No live markup in what readers get: an allow-list sanitizer (``nh3``, the Python
+binding of Rust's ``ammonia``) for the body of every rendered page.
+
+Everything a report shows passes through :func:`clean` before HTML, PDF and DOCX are
+made (PDF and DOCX are made from the HTML): editor markdown (which may hold raw HTML),
+text filled from data, tables, captions. Kept: text structure (headings, paragraphs,
+lists, tables, figures, emphasis), ``class``/``id``/``scope``/``rowspan``/``colspan``,
+images embedded as ``data:image/...`` (charts), in-page links (``#...``) and relative
+links without a scheme. Removed: ``<script>``, ``<style>`` not produced by esep's own
+table code, event handlers (``on*``), ``<iframe>``/``<object>``/``<embed>``/forms,
+``javascript:``/``data:`` links, anything that would load from or link to the network
+(``http:``, ``https:``, ``//host``), inline ``style`` with ``url(...)``.
+"""
+from __future__ import annotations
+
+import re
+
+TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
+    "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s",
+    "section", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "u", "ul",
+}
+GENERIC = {"class", "id", "title", "lang", "dir", "role", "aria-label", "aria-hidden", "style"}
+ATTRIBUTES = {
+    "*": GENERIC,
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"rowspan", "colspan", "headers"},
+    "th": {"rowspan", "colspan", "headers", "scope"},
+    "ol": {"start"},
+    "col": {"span"},
+    "colgroup": {"span"},
+}
+# tags removed together with their content
+DROP_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg",
+                "math", "form", "textarea", "select", "frame", "frameset", "applet", "link", "meta",
+                "base", "title"}
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,[A-Za-z0-9+/=\s]+$", re.I)
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*)\s*:")
+_BAD_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|javascript:|behavior\s*:|-moz-binding|\\|<|image-set|image\s*\(", re.I)
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.I | re.S)
+
+
+def _local_ref(value: str) -> bool:
+    """An in-page anchor or a relative path with no scheme and no host."""
+    v = value.strip()
+    if not v:
+        return False
+    if v.startswith("#"):
+        return True
+    if v.startswith(("//", "\\\\", "/\\", "\\/")) or _SCHEME.match(v):
+        return False
+    return not any(ch in v for ch in "\x00\n\r\t")
+
+
+def _attribute_filter(tag: str, attr: str, value: str):
+    if attr == "src":
+        return value if tag == "img" and _DATA_IMAGE.match(value.strip()) else None
+    if attr == "href":
+        return value if _local_ref(value) else None
+    if attr == "style":
+        return None if _BAD_CSS.search(value) else value
+    return value
+
+
+def safe_css(css: str) -> bool:
+    """CSS that loads nothing and cannot break out of its ``<style>`` element."""
+    return not _BAD_CSS.search(css) and "</" not in css
+
+
+def trusted_styles(html_outputs: list[str]) -> list[str]:
+    """The distinct ``<style>`` blocks of esep's own code-cell outputs (the table CSS
+    of :mod:`esep.kit.present`) that are safe CSS, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for out in html_outputs:
+        for m in _STYLE_BLOCK.finditer(out):
+            css = m.group(1).strip()
+            if css and safe_css(css):
+                seen.setdefault(css, None)
+    return list(seen)
+
+
+def clean(body: str, styles: list[str] | None = None) -> str:
+    """``body`` with only allow-listed markup; each of ``styles`` once at the top."""
+    import nh3
+
+    out = nh3.clean(
+        body, tags=TAGS, clean_content_tags=DROP_CONTENT, attributes=ATTRIBUTES,
+        attribute_filter=_attribute_filter, url_schemes={"data"}, strip_comments=True,
+        link_rel=None,
+    )
+    if styles:
+        out = "".join(f"<style>{css}</style>\n" for css in styles) + out
+    return out
+
+
+# what a scan of a finished output must never find (tests, `make faults`)
+LIVE = re.compile(
+    r"<\s*(script|iframe|object|embed|svg|math|form|base|link|meta\s+http-equiv)\b"
+    r"|\son[a-z]+\s*=|javascript\s*:|vbscript\s*:|(?:src|href|action|srcset)\s*=\s*[\"']?\s*(?:https?:)?//"
+    r"|url\s*\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
+
+
+def live_markup(text: str) -> list[str]:
+    """Every place in ``text`` (an HTML page or a DOCX document.xml) that would run or
+    fetch something: what :func:`clean` removes."""
+    return [text[max(0, m.start() - 60): m.end() + 60] for m in LIVE.finditer(text)]
+
+
+def clean_body(body: str, reader_nb) -> str:
+    """The exported body of ``reader_nb`` sanitized; the table CSS its code cells
+    produced kept once (markdown cells cannot add any)."""
+    html_outputs = []
+    for cell in reader_nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for o in cell.get("outputs", []):
+            data = o.get("data", {}) if isinstance(o, dict) else {}
+            h = data.get("text/html")
+            if h:
+                html_outputs.append("".join(h) if isinstance(h, list) else str(h))
+    return clean(body, trusted_styles(html_outputs))
