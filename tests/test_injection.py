@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from esep.publish.sanitize import clean, live_markup
+from esep.publish.sanitize import clean, docx_external, live_markup
 
 PAYLOAD = ('<script>alert(1)</script><img src=x onerror="alert(2)">[k](javascript:alert(3))'
            '<iframe src="https://evil.example/f"></iframe><img src="https://evil.example/p.png">'
@@ -95,21 +95,19 @@ def scan(output: Path) -> dict[str, list[str]]:
     for p in sorted(output.rglob("*")):
         if ".esep" in p.parts or not p.is_file():
             continue
-        texts = []
+        hits: list[str] = []
         if p.suffix == ".html":
-            texts.append(p.read_text(encoding="utf-8"))
+            hits = live_markup(p.read_text(encoding="utf-8"))
         elif p.suffix == ".docx":
             with zipfile.ZipFile(p) as z:
                 for name in z.namelist():
-                    if name.endswith((".xml", ".rels")):
-                        texts.append(z.read(name).decode("utf-8", "replace"))
-                        if name.endswith(".rels"):  # a hyperlink to the network
-                            texts += [m for m in re.findall(r'Target="([^"]+)"[^>]*TargetMode="External"',
-                                                            texts[-1])]
-        for t in texts:
-            hits = live_markup(t)
-            if hits:
-                bad.setdefault(str(p.relative_to(output)), []).extend(hits)
+                    text = z.read(name).decode("utf-8", "replace") if name.endswith((".xml", ".rels")) else ""
+                    if name.endswith(".rels"):
+                        hits += docx_external(text)
+                    elif name.endswith(".xml") and "<w:" in text:
+                        hits += re.findall(r'HYPERLINK\s+"?(?:https?:|javascript:|//)[^"<\s]*', text)
+        if hits:
+            bad[str(p.relative_to(output))] = hits
     return bad
 
 
@@ -121,6 +119,7 @@ def test_sanitizer_removes_every_payload():
 
 def test_scan_finds_payloads():  # the scan itself can fail
     assert len(live_markup(PAYLOAD)) >= 5
+    assert live_markup("<p>&lt;script&gt; onerror=x javascript:alert(1)</p>") == []  # shown, not live
 
 
 def esep(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

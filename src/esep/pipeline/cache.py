@@ -265,6 +265,9 @@ def save(unit, key: Key, outputs: list[Path], seconds: float = 0.0) -> None:
 
 def check(spec, unit, formats, key: Key | None = None) -> Freshness:
     """Fresh or stale (with the reasons) for ``unit`` built in ``formats``."""
+    from esep.core.fsutil import recover
+
+    recover()  # finish a commit a killed build left half done before judging its outputs
     key = key or unit_key(spec, unit, formats)
     rec = load_record(record_path(unit))
     if rec is None:

@@ -25,7 +25,15 @@ class Published:
 
 
 def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
-    """Record the editor's changes, check them, render every format from the notebook."""
+    """Record the editor's changes, check them, render every format from the notebook,
+    all under the unit's lock (a build of the same unit waits, or is waited for)."""
+    from esep.pipeline.rerender import unit_lock
+
+    with unit_lock(unit):
+        return _publish(spec, unit, formats, strict)
+
+
+def _publish(spec, unit, formats, strict: bool) -> Published:
     from esep.pipeline import run
 
     paths = run.output_paths(unit, formats)

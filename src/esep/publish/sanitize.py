@@ -96,17 +96,58 @@ def clean(body: str, styles: list[str] | None = None) -> str:
     return out
 
 
-# what a scan of a finished output must never find (tests, `make faults`)
-LIVE = re.compile(
-    r"<\s*(script|iframe|object|embed|svg|math|form|base|link|meta\s+http-equiv)\b"
-    r"|\son[a-z]+\s*=|javascript\s*:|vbscript\s*:|(?:src|href|action|srcset)\s*=\s*[\"']?\s*(?:https?:)?//"
-    r"|url\s*\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
+# --- the scan of a finished output (tests, `make faults`) ----------------------------
+
+_LIVE_TAGS = {"script", "iframe", "frame", "object", "embed", "applet", "svg", "math", "form",
+              "base", "link", "portal"}
+_URL_ATTRS = {"href", "src", "action", "formaction", "srcset", "poster", "data", "background",
+              "xlink:href", "cite", "longdesc", "lowsrc", "ping"}
+_EXTERNAL = re.compile(r"^\s*(?:(?:https?|ftp|javascript|vbscript|file):|//|\\\\)", re.I)
+_CSS_FETCH = re.compile(r"url\s*\(\s*[\"']?\s*(?:(?:https?|javascript):|//)|@import|expression\s*\(", re.I)
 
 
-def live_markup(text: str) -> list[str]:
-    """Every place in ``text`` (an HTML page or a DOCX document.xml) that would run or
-    fetch something: what :func:`clean` removes."""
-    return [text[max(0, m.start() - 60): m.end() + 60] for m in LIVE.finditer(text)]
+def live_markup(page: str) -> list[str]:
+    """Every place in an HTML ``page`` that would run or fetch something, or link out:
+    a live tag, an event handler, an external or ``javascript:`` URL, CSS that fetches.
+    Text that merely *shows* such markup (escaped) is not live."""
+    from html.parser import HTMLParser
+
+    hits: list[str] = []
+
+    class _Scan(HTMLParser):
+        in_style = False
+
+        def handle_starttag(self, tag, attrs):
+            tag = tag.lower()
+            where = f"<{tag} {' '.join(f'{k}={v!r}' for k, v in attrs)[:120]}>"
+            if tag in _LIVE_TAGS:
+                hits.append(where)
+            if tag == "meta" and any(k == "http-equiv" for k, _ in attrs):
+                hits.append(where)
+            for k, v in attrs:
+                k, v = k.lower(), v or ""
+                if k.startswith("on"):
+                    hits.append(where)
+                elif k in _URL_ATTRS and (_EXTERNAL.match(v) or (v.lower().startswith("data:") and tag != "img")):
+                    hits.append(where)
+                elif k == "style" and _CSS_FETCH.search(v):
+                    hits.append(where)
+            self.in_style = tag == "style"
+
+        def handle_endtag(self, tag):
+            self.in_style = False
+
+        def handle_data(self, data):
+            if self.in_style and _CSS_FETCH.search(data):
+                hits.append(f"<style>{data[:120]}")
+
+    _Scan(convert_charrefs=True).feed(page)
+    return hits
+
+
+def docx_external(rels_xml: str) -> list[str]:
+    """External targets (hyperlinks, linked images) in a DOCX part's relationships."""
+    return re.findall(r'<Relationship\b[^>]*TargetMode="External"[^>]*>', rels_xml)
 
 
 def clean_body(body: str, reader_nb) -> str:
