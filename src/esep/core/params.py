@@ -51,6 +51,13 @@ def _check_scalar(key: str, typ: str, value: object) -> str | None:
         return "must not be empty"
     if _escapes(value):
         return f"{value!r} points outside the project's folders (no '..', no absolute paths)"
+    if typ == "path":
+        from esep.core.fsutil import PathError, confined
+
+        try:
+            confined(value, "path")
+        except PathError as exc:
+            return str(exc)
     return None
 
 
@@ -127,9 +134,17 @@ class RunUnit:
         return f"{self.period}/{self.report}" + (f"/{self.variant}" if self.variant else "")
 
     def output_base(self) -> Path:
-        """output/<period>/<report> or output/<period>/<report>/<variant> (no suffix)."""
+        """output/<period>/<report> or output/<period>/<report>/<variant> (no suffix);
+        refused (PathError) if a value would make it leave ``output/``."""
+        from esep.core.fsutil import PathError, confined
+
+        for what, v in (("period", self.period), ("report", self.report), ("variant", self.variant)):
+            if v is not None and not SLUG_RE.match(str(v)):
+                raise PathError(f"{self.report} {self.period}: {what} {v!r} cannot name an output "
+                                f"file (letters, digits, '-', '_' only)")
         base = config.OUTPUT_DIR / self.period
-        return base / self.report / self.variant if self.variant else base / self.report
+        base = base / self.report / self.variant if self.variant else base / self.report
+        return confined(base, "output", config.OUTPUT_DIR.parent)
 
 
 def expand(spec: ReportSpec, data: dict, params_file: Path | None = None) -> list[RunUnit]:
@@ -157,6 +172,9 @@ def units_for(spec: ReportSpec, period: str, variant: str | None = None) -> list
     data = load(spec, path)
     units = expand(spec, data, path)
     if variant is not None:
+        if not SLUG_RE.match(str(variant)):
+            raise ParamsError(f"--only: {variant!r} is not a region/district slug (letters, digits, "
+                              f"'-', '_'; `esep list` shows the expand parameter)")
         units = [u for u in units if (u.variant or spec.expand.default if spec.expand else None) == variant
                  or u.variant == variant]
         if not units and spec.expand:

@@ -237,7 +237,15 @@ def _cell_text(cell) -> str:
 
 
 def workbook_sheets(path: Path) -> dict[str, tuple[list[str], list[list[str]]]]:
-    return _workbook_sheets(path, path.stat().st_mtime)
+    from esep.core.fsutil import PathError, confined, os_error_message
+
+    try:
+        confined(path, "workbook")
+        return _workbook_sheets(path, path.stat().st_mtime)
+    except PathError as exc:
+        raise DataError(f"{_rel(path)}: refused: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{_rel(path)}: {os_error_message(exc).partition(': ')[2]}") from None
 
 
 def read_sheet_source(path: Path, sheet: str, table: str) -> Source:
@@ -304,7 +312,17 @@ def unknown_sheets(folder: Path, report: str, stems: list[str]) -> list[Problem]
 
 
 def read_source(path: Path, sheet: str | None, table: str) -> Source:
-    return read_csv_source(path, table) if sheet is None else read_sheet_source(path, sheet, table)
+    """One table's source; a file that leaves the project (symlink) or cannot be read
+    (permissions) is a DataError naming it."""
+    from esep.core.fsutil import PathError, confined, os_error_message
+
+    try:
+        confined(path, "raw file")
+        return read_csv_source(path, table) if sheet is None else read_sheet_source(path, sheet, table)
+    except PathError as exc:
+        raise DataError(f"{_rel(path)}: refused: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{_rel(path)}: {os_error_message(exc).partition(': ')[2]}") from None
 
 
 # --- cell parsing ----------------------------------------------------------------

@@ -90,7 +90,7 @@ def clean(body: str, styles: list[str] | None = None) -> str:
         body, tags=TAGS, clean_content_tags=DROP_CONTENT, attributes=ATTRIBUTES,
         attribute_filter=_attribute_filter, url_schemes={"data"}, strip_comments=True,
         link_rel=None,
-    )
+    ).replace("&nbsp;", "\u00a0")  # the serializer writes U+00A0 as an entity: keep the character
     if styles:
         out = "".join(f"<style>{css}</style>\n" for css in styles) + out
     return out
