@@ -150,12 +150,18 @@ def test_no_live_markup_after_payloads_everywhere(project_copy):
 
     nb_path = root / "output/2023-2024-S2/city_innovation.ipynb"
     nb = nbformat.read(str(nb_path), as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == "markdown" and "narrative" in c.metadata.get("tags", []))
+    from esep.notebook.scraps import read_scraps
+
+    skipped = read_scraps(nb).get("sections_skipped") or []
+    cell = next(c for c in nb.cells if c.cell_type == "markdown" and "narrative" in c.metadata.get("tags", [])
+                and c.metadata.get("esep", {}).get("section") not in skipped)
     cell.source += EDITOR_PAYLOAD
     nbformat.write(nb, str(nb_path))
     esep(root, "publish", "city_innovation", "--period", "2023-2024-S2", "--to", "html,docx")
     page = (root / "output/2023-2024-S2/city_innovation.html").read_text(encoding="utf-8")
-    assert "Редактор" in page and "&lt;script&gt;" in page  # the payload is shown as text
+    assert "Редактор" in page                 # the edit is published ...
+    assert "&lt;script&gt;" in page           # ... data payloads are shown as text
+    assert skipped == [], skipped             # payloads did not blank any section
     pages = list((root / "output").rglob("*.html"))
     assert len(pages) >= 6
     assert scan(root / "output") == {}

@@ -22,7 +22,9 @@ reported as warnings), ``slug`` (lowercase ASCII id), ``int``, ``count`` (int >=
 ``date`` (YYYY-MM-DD), ``bool`` (true/false). Column options: ``required`` (no empty
 cell), ``allowed`` (list), ``min``, ``max``, ``pattern`` (regex), ``ref`` (``table.column``
 the value must exist in; empty cells are not checked), ``ref_skip`` (values exempt from
-``ref``, e.g. ``total``), ``description`` (shown in the Excel template).
+``ref``, e.g. ``total``), ``description`` (shown in the Excel template). Table option
+``period_kind`` (``semester``, ``school_year``, ``year`` or a list): the kind of period
+the table's rows are per; a row of another kind is an error naming sheet, row and column.
 
 The in-frame checks (required, allowed values, ranges, patterns, unique key) run through
 pandera (``build_pandera``); cell parsing, references between files and the wording of
@@ -46,7 +48,10 @@ SLUG_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 PERIOD_RE = periods.PATTERN  # one home: esep.core.periods
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 COLUMN_KEYS = {"type", "required", "allowed", "min", "max", "pattern", "ref", "ref_skip", "description"}
-TABLE_KEYS = {"key", "columns", "description", "template"}
+TABLE_KEYS = {"key", "columns", "description", "template", "period_kind"}
+PERIOD_KINDS = {"semester", "school_year", "year"}  # = esep.core.periods.kind()
+KIND_WORDS = {"semester": "semester (e.g. 2024-2025-S1)", "school_year": "school year (e.g. 2024-2025)",
+              "year": "calendar year (e.g. 2024)"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,20 @@ class Table:
     key: tuple[str, ...] = ()
     description: str = ""
     template: bool = True  # include in new-period templates
+    period_kind: tuple[str, ...] = ()  # kinds of period its rows may have; () = any
+
+    def period_words(self) -> str:
+        """'one row set per semester (e.g. 2024-2025-S1)' for messages and the Нұсқаулық sheet."""
+        return " or ".join(KIND_WORDS[k] for k in self.period_kind)
+
+    def takes(self, period: str) -> bool:
+        """Whether rows of ``period`` belong in this table (any, if the schema does not say)."""
+        if not self.period_kind:
+            return True
+        try:
+            return periods.kind(period) in self.period_kind
+        except ValueError:
+            return True  # a malformed period is reported by the type check
 
     @property
     def has_period(self) -> bool:
@@ -146,12 +165,17 @@ def load(report: str) -> Schema:
                 ref=cdef.get("ref"), ref_skip=tuple(str(v) for v in cdef.get("ref_skip") or ()),
                 description=str(cdef.get("description", "")),
             )
+        pk = tdef.get("period_kind") or ()
+        pk = (pk,) if isinstance(pk, str) else tuple(str(k) for k in pk)
+        bad = [k for k in pk if k not in PERIOD_KINDS]
+        if bad:
+            problems.append(f"{rel}: table '{tname}': period_kind {bad} (one of {sorted(PERIOD_KINDS)})")
         key = tuple(tdef.get("key") or ())
         for k in key:
             if k not in cols:
                 problems.append(f"{rel}: table '{tname}': key column '{k}' is not among its columns")
         tables[str(tname)] = Table(str(tname), cols, key, str(tdef.get("description", "")),
-                                   bool(tdef.get("template", True)))
+                                   bool(tdef.get("template", True)), pk)
     for t in tables.values():
         for c in t.columns.values():
             if c.ref:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from esep.core import config
+from esep.core import config, periods
 from esep.data import schemas
 from esep.core.errors import DataError
 from esep.core.numbers import NONE_VALUES, parse_number  # noqa: F401  (one parser)
@@ -437,8 +437,30 @@ def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame
     return parsed, problems, texts
 
 
+def check_period_kind(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
+    """Rows whose period is of the wrong kind for the table (a semester typed in a yearly
+    sheet): the report would silently find no rows for them."""
+    if not table.period_kind or "period" not in frame.columns:
+        return []
+    out = []
+    for idx, v in frame["period"].items():
+        if v is None or (isinstance(v, float) and pd.isna(v)) or table.takes(str(v)):
+            continue
+        label = frame.at[idx, "__source"]
+        src = sources[label]
+        out.append(Problem(label, f"this table has one set of rows per {table.period_words()}, "
+                                  f"not per {schemas.KIND_WORDS[periods.kind(str(v))].split(' (')[0]}; "
+                                  f"type the period as the table expects", int(frame.at[idx, "__row"]),
+                           "period", src.letter("period"), str(v)))
+    return out
+
+
 def check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
-    """Required / allowed / range / pattern / unique key, through pandera."""
+    """Required / allowed / range / pattern / unique key, through pandera; period kind."""
+    return _check_values(frame, table, sources) + check_period_kind(frame, table, sources)
+
+
+def _check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
     import pandera.pandas as pa
 
     present = [c for c in table.columns if c in frame.columns]
