@@ -329,9 +329,19 @@ def read_source(path: Path, sheet: str | None, table: str) -> Source:
 
 
 
+class CellError(ValueError):
+    """A cell that cannot be read, with its own wording of what was expected."""
+
+
+MAX_DIGITS = 15  # what a number in a table can hold exactly (a double has 15-17 digits)
+
+
 def parse_cell(col: schemas.Column, text: str):
     """Parsed value (None for empty) or ValueError with what was expected."""
     if col.numeric:
+        if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
+            raise CellError(f"a number of at most {MAX_DIGITS} digits ({col.expected()}); "
+                            f"this one has {sum(ch.isdigit() for ch in text)} — a typing slip?")
         v, pct = parse_number(text)  # ValueError propagates
         if v is None:
             return None
@@ -418,9 +428,10 @@ def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame
                 continue
             try:
                 values.append(parse_cell(col, text))
-            except ValueError:
+            except ValueError as exc:
                 values.append(None)
-                problems.append(Problem(src.label, f"expected {col.expected()}", i + 2, name,
+                what = str(exc) if isinstance(exc, CellError) else col.expected()
+                problems.append(Problem(src.label, f"expected {what}", i + 2, name,
                                         src.letter(name), text))
                 continue
             if col.type == "text" and text:
