@@ -8,7 +8,8 @@ run by ``esep validate`` and before every report is rendered (the report gets a
     each ``row_type = total`` row against the sum of the ``part`` rows of its group:
     ``{check: total, table: T, values: [col, ...], by: [group columns]}``; optional
     ``where`` (which total rows; ``""`` matches an empty cell) and ``parts`` (which rows
-    are the parts, default ``{row_type: part}``).
+    are the parts, default ``{row_type: part}``; ``parts_not`` drops rows from them, e.g.
+    the grand total when the parts are themselves total rows).
 ``share``
     a printed percentage against ``100 * numerator / denominator``:
     ``{check: share, table: T, where: {...}, declared: col, numerator: col,
@@ -164,6 +165,10 @@ def _check_total(ctx: _Ctx, spec: dict):
     by = list(spec.get("by") or [])
     totals = select(ctx.frames, {"where": {"row_type": "total", **(spec.get("where") or {})}}, t)
     parts = select(ctx.frames, {"where": spec.get("parts") or {"row_type": "part"}}, t)
+    for c, v in (spec.get("parts_not") or {}).items():  # e.g. the grand total row itself
+        if c in parts.columns:
+            vals = {_s(x) for x in (v if isinstance(v, list) else [v])}
+            parts = parts[~parts[c].map(_s).isin(vals)]
     for _, r in totals.iterrows():
         grp = _match(parts, r, [(c, c) for c in by])
         for col in spec["values"]:

@@ -203,6 +203,15 @@ def _workbook_sheets(path: Path, mtime: float) -> dict[str, tuple[list[str], lis
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a user problem
         raise DataError(f"{_rel(path)}: cannot be opened as an Excel workbook (.xlsx): {exc}") from None
+    formulas = _uncached_formulas(path)
+    if formulas:
+        wb.close()
+        shown = "; ".join(f'sheet "{s}", row {r}, column {c} ({f[:40]})' for s, r, c, f in formulas[:10])
+        more = f" (+{len(formulas) - 10} more)" if len(formulas) > 10 else ""
+        raise DataError(f"{_rel(path)}: {len(formulas)} formula cell(s) without a saved value: {shown}{more}. "
+                        f"The file was written by a program that does not compute formulas; open and "
+                        f"save the workbook in Excel (or LibreOffice Calc) so the values are stored, "
+                        f"then run again — esep never reads a formula as an empty cell")
     out = {}
     for ws in wb.worksheets:
         rows = []
@@ -214,6 +223,31 @@ def _workbook_sheets(path: Path, mtime: float) -> dict[str, tuple[list[str], lis
         rows = [(r + [""] * width)[:width] for r in rows]
         out[ws.title] = (rows[0] if rows else [], rows[1:])
     wb.close()
+    return out
+
+
+def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
+    """(sheet, row, column letter, formula) of every formula cell whose computed value was
+    never saved (openpyxl would read it as empty)."""
+    from openpyxl import load_workbook
+
+    try:
+        fwb = load_workbook(path, read_only=True, data_only=False)
+        vwb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - the caller reports an unreadable workbook
+        return []
+    out = []
+    try:
+        for fws in fwb.worksheets:
+            vws = vwb[fws.title]
+            for frow, vrow in zip(fws.iter_rows(), vws.iter_rows()):
+                for fc, vc in zip(frow, vrow):
+                    f = fc.value
+                    if isinstance(f, str) and f.startswith("=") and vc.value is None:
+                        out.append((fws.title, fc.row, fc.column_letter, f))
+    finally:
+        fwb.close()
+        vwb.close()
     return out
 
 
