@@ -126,6 +126,8 @@ def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovatio
     msg = check_period(period)
     if msg:
         _fail(f"--period: {msg}")
+    for line in skipped_before_run(report, period):  # nothing is blanked silently (issue 17)
+        err.print(f"[yellow]note:[/yellow] {line}", soft_wrap=True, markup=True, highlight=False)
     _run_batch(report, period, variant, to, force=True, jobs=jobs)
 
 
@@ -351,11 +353,47 @@ def validate_cmd(report: Optional[str] = typer.Argument(None, help="Report type 
             else:
                 for f in found:
                     console.print(f.text(), soft_wrap=True, markup=False)
-                console.print(f"{spec.name}: {len(found)} warning(s)", markup=False)
+                console.print(f"{spec.name}: {len(found)} warning(s)"
+                              + (f" about {period} (and what its report compares with)" if period else ""),
+                              markup=False)
+                if period:
+                    _print_completeness(spec, loaded, period)
     except EsepError as exc:
         _fail(str(exc))
     if bad or (strict and warned):
         raise typer.Exit(1)
+
+
+def _print_completeness(spec, loaded, period: str) -> None:
+    """`validate --period`: rows read per table for the period, and sections it will skip."""
+    from esep.data import completeness
+
+    reads = completeness.rows_read(loaded, period)
+    for r in reads:
+        if r.period is None and not r.incoming:
+            continue  # a table not kept per period (e.g. the list of districts)
+        inc = f", {r.incoming} from incoming/{period}/" if r.incoming else ""
+        console.print(f"{spec.name}: {r.table}: {r.rows} row(s) for {r.period or period}{inc}",
+                      markup=False, soft_wrap=True)
+    for name, why, title in completeness.skipped_sections(loaded, period):
+        err.print(f"[yellow]skipped:[/yellow] {spec.name} {period}: section «{title}» ({name}) will be "
+                  f"skipped: {why}", soft_wrap=True, markup=True, highlight=False)
+
+
+def skipped_before_run(report: str, period: str) -> list[str]:
+    """Lines naming the sections a run of ``report`` for ``period`` will skip (no data)."""
+    from esep.core import reports
+    from esep.data import completeness, validate
+
+    try:
+        spec = reports.get(report)
+        loaded = validate.load_report(spec)
+        if loaded.problems:
+            return []  # prepare reports them
+        return [f"{report} {period}: section «{title}» ({name}) will be skipped: {why}"
+                for name, why, title in completeness.skipped_sections(loaded, period)]
+    except (EsepError, OSError):
+        return []
 
 
 @app.command("new-period")

@@ -341,16 +341,30 @@ def compute(loaded) -> list[Finding]:
 period_end = periods.end_month  # one home: esep.core.periods
 
 
-def for_period(found: list[Finding], period: str | None) -> list[Finding]:
-    """Findings a report for ``period`` shows: those of that period and earlier ones
-    (reports compare with the past), and those not tied to a period."""
+def for_period(found: list[Finding], period: str | None, schema=None) -> list[Finding]:
+    """Findings a report for ``period`` shows: those about that period's rows (for a
+    semester, also its school year's rows: the yearly tables it prints), those not tied to
+    a period, and earlier periods' findings only in tables the report compares over time
+    (``history: true`` in the schema, or a ``jump`` check on the table)."""
     if not period:
         return found
     end = period_end(period)
+    own = {period}
+    try:
+        if periods.is_semester(period):
+            own.add(periods.school_year(period))
+    except ValueError:
+        pass
+    compared = {f.get("table") for f in (getattr(schema, "findings", None) or ())
+                if isinstance(f, dict) and f.get("check") == "jump"}
+    compared |= {t.name for t in (getattr(schema, "tables", None) or {}).values() if t.history}
     out = []
     for f in found:
+        if f.period is None or f.period in own:
+            out.append(f)
+            continue
         fe = period_end(f.period)
-        if fe is None or end is None or fe <= end:
+        if (f.table in compared or f.check == "jump") and fe is not None and end is not None and fe <= end:
             out.append(f)
     return out
 
@@ -364,7 +378,7 @@ def findings_for(spec, period: str | None = None, incoming: str | None = None):
     loaded = validate.load_report(spec, incoming=incoming)
     if loaded.problems:
         return [], loaded
-    return for_period(compute(loaded), period), loaded
+    return for_period(compute(loaded), period, loaded.schema), loaded
 
 
 _FRAMES: dict[tuple, dict] = {}  # parsed raw frames of the last report asked (for_variant)
@@ -425,14 +439,14 @@ def appendix_markdown(found: list[Finding], report: str) -> str:
     for i, f in enumerate(found[:APPENDIX_LIMIT], 1):
         src = f.source.split("/")[-1]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
-            i, e(src), "" if f.row is None else f.row, e(f.column or ""), e(_n(f.declared) if not isinstance(
+            i, e(f.period or "—"), e(src), "" if f.row is None else f.row, e(f.column or ""), e(_n(f.declared) if not isinstance(
                 f.declared, str) else f.declared), e(_n(f.computed) if not isinstance(f.computed, str)
                                                      else f.computed), e(f.message_kk or f.message))) + "</tr>")
     more = ""
     if len(found) > APPENDIX_LIMIT:
         more = (f"\n\nТағы {len(found) - APPENDIX_LIMIT} ескерту бар; толық тізім: "
                 f"<code>esep validate {e(report)}</code>.\n")
-    table = ("<table class=\"data-quality\">\n<thead><tr><th>№</th><th>Файл</th><th>Жол</th><th>Баған</th>"
+    table = ("<table class=\"data-quality\">\n<thead><tr><th>№</th><th>Кезең</th><th>Файл</th><th>Жол</th><th>Баған</th>"
              "<th>Көрсетілген</th><th>Есептелген</th><th>Ескерту</th></tr></thead>\n<tbody>\n"
              + "\n".join(rows) + "\n</tbody>\n</table>")
     return head + intro + table + more + "\n"

@@ -25,6 +25,8 @@ the value must exist in; empty cells are not checked), ``ref_skip`` (values exem
 ``ref``, e.g. ``total``), ``description`` (shown in the Excel template). Table option
 ``period_kind`` (``semester``, ``school_year``, ``year`` or a list): the kind of period
 the table's rows are per; a row of another kind is an error naming sheet, row and column.
+``history: true``: the report also shows earlier periods of the table (a comparison over
+time), so a period's findings include that table's earlier ones.
 
 The in-frame checks (required, allowed values, ranges, patterns, unique key) run through
 pandera (``build_pandera``); cell parsing, references between files and the wording of
@@ -48,7 +50,7 @@ SLUG_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 PERIOD_RE = periods.PATTERN  # one home: esep.core.periods
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 COLUMN_KEYS = {"type", "required", "allowed", "min", "max", "pattern", "ref", "ref_skip", "description"}
-TABLE_KEYS = {"key", "columns", "description", "template", "period_kind"}
+TABLE_KEYS = {"key", "columns", "description", "template", "period_kind", "history"}
 PERIOD_KINDS = {"semester", "school_year", "year"}  # = esep.core.periods.kind()
 KIND_WORDS = {"semester": "semester (e.g. 2024-2025-S1)", "school_year": "school year (e.g. 2024-2025)",
               "year": "calendar year (e.g. 2024)"}
@@ -97,6 +99,7 @@ class Table:
     description: str = ""
     template: bool = True  # include in new-period templates
     period_kind: tuple[str, ...] = ()  # kinds of period its rows may have; () = any
+    history: bool = False  # the report shows earlier periods' rows too (its findings stay listed)
 
     def period_words(self) -> str:
         """'one row set per semester (e.g. 2024-2025-S1)' for messages and the Нұсқаулық sheet."""
@@ -122,6 +125,7 @@ class Schema:
     path: Path | None
     tables: dict[str, Table] = field(default_factory=dict)
     findings: tuple[dict, ...] = ()
+    sections: dict = field(default_factory=dict)  # report section -> {tables, where, title}
 
 
 def schema_path(report: str) -> Path:
@@ -175,7 +179,7 @@ def load(report: str) -> Schema:
             if k not in cols:
                 problems.append(f"{rel}: table '{tname}': key column '{k}' is not among its columns")
         tables[str(tname)] = Table(str(tname), cols, key, str(tdef.get("description", "")),
-                                   bool(tdef.get("template", True)), pk)
+                                   bool(tdef.get("template", True)), pk, bool(tdef.get("history", False)))
     for t in tables.values():
         for c in t.columns.values():
             if c.ref:
@@ -187,9 +191,17 @@ def load(report: str) -> Schema:
     for i, f in enumerate(findings, 1):
         if not isinstance(f, dict) or "check" not in f:
             problems.append(f"{rel}: findings item {i}: needs a 'check' key")
+    sections = raw.get("sections") or {}
+    if not isinstance(sections, dict):
+        problems.append(f"{rel}: sections: expected 'name: {{tables: [...]}}' entries")
+        sections = {}
+    for sname, sdef in sections.items():
+        for t in (sdef or {}).get("tables") or ():
+            if t not in tables:
+                problems.append(f"{rel}: sections: {sname}: table '{t}' is not among the tables")
     if problems:
         raise DataError("\n".join(problems))
-    return Schema(report, path, tables, findings)
+    return Schema(report, path, tables, findings, sections)
 
 
 def _fix_on(x):
