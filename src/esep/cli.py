@@ -46,6 +46,12 @@ def _fail(msg: str, code: int = 1):
     raise typer.Exit(code)
 
 
+def _os_msg(exc: OSError) -> str:
+    from esep.core.fsutil import os_error_message
+
+    return os_error_message(exc)
+
+
 def _formats(to: Optional[str]) -> tuple[str, ...] | None:
     """--to as a tuple; None = each report's configured formats (formats.resolve)."""
     if not to:
@@ -92,6 +98,8 @@ def prepare(report: Optional[str] = typer.Argument(None, help="Report type (defa
             console.print(f"{spec.name}: {len(written)} processed file(s) written")
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
 
 
 def _run_batch(report, period, variant, to, **kw):
@@ -101,6 +109,8 @@ def _run_batch(report, period, variant, to, **kw):
         results = build(report, period, variant, formats=_formats(to), **kw)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:  # read-only or full output/, unreadable raw file: one line, the fix
+        _fail(_os_msg(exc))
     if not results:
         _fail("nothing to build: no params files found under params/<report>/<period>.yaml")
     console.print(summary(results))
@@ -151,6 +161,8 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
         rows = build_status(report, None, None, formats=_formats(to))
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     console.print(status_table(rows))
     stale = sum(1 for _, fresh, _ in rows if not fresh)
     console.print(f"{len(rows) - stale} fresh, {stale} stale" + (": `esep build` rebuilds them" if stale else ""))
@@ -189,8 +201,9 @@ def render(report: str = typer.Argument(..., help="Report type, e.g. city_innova
             from esep.publish.formats import resolve
 
             res = render_unit(spec, unit, fmts or resolve(spec))
-        except EsepError as exc:
-            err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=False)
+        except (EsepError, OSError) as exc:
+            msg = _os_msg(exc) if isinstance(exc, OSError) else str(exc)
+            err.print(f"error: {msg}", soft_wrap=True, markup=False)
             failed += 1
             continue
         console.print(f"{unit.label}: rendered " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json")
@@ -228,8 +241,9 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
     for unit in units:
         try:
             res = publish_unit(spec, unit, fmts, strict=strict)
-        except EsepError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        except (EsepError, OSError) as exc:
+            msg = _os_msg(exc) if isinstance(exc, OSError) else str(exc)
+            err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
             failed += 1
             continue
         for line in res.recorded:
@@ -360,6 +374,8 @@ def validate_cmd(report: Optional[str] = typer.Argument(None, help="Report type 
                     _print_completeness(spec, loaded, period)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     if bad or (strict and warned):
         raise typer.Exit(1)
 
@@ -408,6 +424,8 @@ def new_period_cmd(report: str = typer.Argument(..., help="Report type, e.g. cit
         res = newperiod.new_period(reports.get(report), src, dst)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     console.print(res.next_steps(report, dst), markup=False, soft_wrap=True)
 
 
@@ -422,6 +440,8 @@ def merge(report: str = typer.Argument(..., help="Report type."),
         counts = newperiod.merge(reports.get(report), period)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     for stem, n in counts.items():
         console.print(f"{report}/{stem}.csv: {n} row(s) appended", markup=False)
     console.print(f"Next: esep run {report} --period {period}", markup=False)
@@ -436,6 +456,9 @@ def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scr
         sys.exit(130)
     except EsepError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OSError as exc:  # a file system that refuses (read-only, full, permissions)
+        err.print(f"error: {_os_msg(exc)}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
