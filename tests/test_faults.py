@@ -340,3 +340,22 @@ def test_concurrent_builds_share_the_work_and_agree(mini_project):
     assert all(p.returncode == 0 for p in procs), outs
     consistent(mini_project)
     assert "0 stale" in esep(mini_project, "status", "--to", "html").stdout
+
+
+def test_cache_verifies_the_outputs_it_calls_fresh_are_the_recorded_set(mini_project):
+    from esep.pipeline.cache import set_mismatch
+
+    base = mini_project / "output" / PERIOD / "toy"
+    base.parent.mkdir(parents=True)
+    raw = {"data/raw/toy/pupils.csv": "aaa"}
+    base.with_suffix(".manifest.json").write_text(json.dumps({"inputs": raw, "data_fingerprint": "f00d" * 4}))
+    base.with_suffix(".html").write_text("<code>f00df00df00d</code>")
+    base.with_suffix(".ipynb").write_text('{"data_fingerprint": "f00df00df00d"}')
+    rec = {"inputs": {"raw": dict(raw)}, "outputs": [f"output/{PERIOD}/toy{s}" for s in
+                                                      (".html", ".ipynb", ".manifest.json")]}
+    assert set_mismatch(rec) is None
+    base.with_suffix(".html").write_text("<code>beefbeefbeef</code>")  # an HTML from another build
+    assert "does not carry the manifest's data fingerprint" in set_mismatch(rec)
+    base.with_suffix(".html").write_text("<code>f00df00df00d</code>")
+    rec["inputs"]["raw"]["data/raw/toy/pupils.csv"] = "bbb"  # the manifest of another build
+    assert "written from other data" in set_mismatch(rec)
