@@ -165,3 +165,26 @@ def test_no_live_markup_after_payloads_everywhere(project_copy):
     pages = list((root / "output").rglob("*.html"))
     assert len(pages) >= 6
     assert scan(root / "output") == {}
+
+
+def test_text_filled_from_data_is_escaped_in_placeholders():
+    import nbformat
+
+    from esep.notebook import narrative
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Жоба: {{ name }}, {{ n }} оқушы.")])
+    narrative.fill_notebook(nb, {"name": '<img src=x onerror="alert(1)"> [a](javascript:x) **b**', "n": 22645})
+    src = nb.cells[0].source
+    assert "<img" not in src and "&lt;img" in src
+    assert "\\[a\\]\\(javascript:x\\)" in src and "\\*\\*b\\*\\*" in src
+    assert "22\u00a0645" in src  # numbers untouched
+
+
+def test_appendix_has_a_period_column_and_escapes_values():
+    from esep.data.finding import Finding
+    from esep.data.findings import appendix_markdown
+
+    f = Finding("r", "2024-2025-S1", "data/raw/r/t.csv", "t", 3, "c", 1, 2, "<script>x</script>")
+    md = appendix_markdown([f], "r")
+    assert "<th>Кезең</th>" in md and "<td>2024-2025-S1</td>" in md
+    assert "<script>" not in md
