@@ -136,8 +136,10 @@ def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovatio
     msg = check_period(period)
     if msg:
         _fail(f"--period: {msg}")
+    from rich.markup import escape
+
     for line in skipped_before_run(report, period):  # nothing is blanked silently (issue 17)
-        err.print(f"[yellow]note:[/yellow] {line}", soft_wrap=True, markup=True, highlight=False)
+        err.print(f"[yellow]note:[/yellow] {escape(line)}", soft_wrap=True, markup=True, highlight=False)
     _run_batch(report, period, variant, to, force=True, jobs=jobs)
 
 
@@ -391,9 +393,12 @@ def _print_completeness(spec, loaded, period: str) -> None:
         inc = f", {r.incoming} from incoming/{period}/" if r.incoming else ""
         console.print(f"{spec.name}: {r.table}: {r.rows} row(s) for {r.period or period}{inc}",
                       markup=False, soft_wrap=True)
+    from rich.markup import escape
+
     for name, why, title in completeness.skipped_sections(loaded, period):
-        err.print(f"[yellow]skipped:[/yellow] {spec.name} {period}: section «{title}» ({name}) will be "
-                  f"skipped: {why}", soft_wrap=True, markup=True, highlight=False)
+        err.print("[yellow]skipped:[/yellow] " + escape(f"{spec.name} {period}: section «{title}» ({name}) "
+                                                        f"will be skipped: {why}"),
+                  soft_wrap=True, markup=True, highlight=False)
 
 
 def skipped_before_run(report: str, period: str) -> list[str]:
