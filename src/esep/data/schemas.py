@@ -26,7 +26,11 @@ the value must exist in; empty cells are not checked), ``ref_skip`` (values exem
 ``period_kind`` (``semester``, ``school_year``, ``year`` or a list): the kind of period
 the table's rows are per; a row of another kind is an error naming sheet, row and column.
 ``history: true``: the report also shows earlier periods of the table (a comparison over
-time), so a period's findings include that table's earlier ones.
+time), so a period's findings include that table's earlier ones. Top-level ``sections:``
+(report section -> ``{tables: [...], where: {...}, title: ...}``) says which rows each
+section needs, so the sections a period will skip are listed before running
+(:mod:`esep.data.completeness`). Other top-level keys (e.g. an ``&anchor`` of shared
+columns) are ignored.
 
 The in-frame checks (required, allowed values, ranges, patterns, unique key) run through
 pandera (``build_pandera``); cell parsing, references between files and the wording of
