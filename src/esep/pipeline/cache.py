@@ -302,7 +302,9 @@ def set_mismatch(rec: dict) -> str | None:
     try:
         doc = json.loads((config.ROOT / man).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return f"output unreadable: {man}"
+        return None  # not a manifest esep can judge (its existence was checked above)
+    if not isinstance(doc, dict):
+        return None
     raw = (rec.get("inputs") or {}).get("raw") or {}
     changed = [k for k, v in (doc.get("inputs") or {}).items() if k in raw and raw[k] != v]
     if changed:
