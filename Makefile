@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.esep-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install report build test test-fast bench lab edit clean clean-all
+.PHONY: help install report build test test-fast faults bench lab edit clean clean-all
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: install ## Run the whole test suite (unit + integration)
 
 test-fast: install ## Run only the fast unit tests
 	$(BIN)/python -m pytest -q -m "not integration"
+
+faults: install ## Fault tests: kill -9 mid-build and between renames, full disk, read-only output, races, injected markup
+	$(BIN)/python -m pytest -q tests/test_faults.py tests/test_faults_input.py tests/test_injection.py
 
 bench: install ## Benchmark esep against the plain papermill + nbconvert loop
 	$(BIN)/python benchmarks/bench_build.py

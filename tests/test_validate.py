@@ -272,7 +272,21 @@ def test_period_filter():
 
     mk = lambda p: Finding("r", p, "s", "t", 2, "c", 1, 2, "m")  # noqa: E731
     found = [mk("2022"), mk("2023-2024"), mk("2024-2025-S1"), mk(None)]
-    assert [f.period for f in for_period(found, "2023-2024")] == ["2022", "2023-2024", None]
+    # issue 17: a period's findings, not every earlier period's (t does not compare periods)
+    assert [f.period for f in for_period(found, "2023-2024")] == ["2023-2024", None]
+    # a semester report also lists its school year's findings (the yearly tables it prints)
+    assert [f.period for f in for_period(found + [mk("2024-2025")], "2024-2025-S1")] == \
+        ["2024-2025-S1", None, "2024-2025"]
+
+
+def test_period_filter_keeps_earlier_periods_of_tables_the_report_compares():
+    from esep.data import schemas
+    from esep.data.findings import Finding, for_period
+
+    schema = schemas.Schema("r", None, {"t": schemas.Table("t", {}, history=True),
+                                        "u": schemas.Table("u", {})})
+    found = [Finding("r", "2022-2023", "s", t, 2, "c", 1, 2, "m") for t in ("t", "u")]
+    assert [f.table for f in for_period(found, "2023-2024", schema)] == ["t"]
 
 
 # --- a new period ------------------------------------------------------------------------

@@ -46,6 +46,12 @@ def _fail(msg: str, code: int = 1):
     raise typer.Exit(code)
 
 
+def _os_msg(exc: OSError) -> str:
+    from esep.core.fsutil import os_error_message
+
+    return os_error_message(exc)
+
+
 def _formats(to: Optional[str]) -> tuple[str, ...] | None:
     """--to as a tuple; None = each report's configured formats (formats.resolve)."""
     if not to:
@@ -92,6 +98,8 @@ def prepare(report: Optional[str] = typer.Argument(None, help="Report type (defa
             console.print(f"{spec.name}: {len(written)} processed file(s) written")
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
 
 
 def _run_batch(report, period, variant, to, **kw):
@@ -101,6 +109,8 @@ def _run_batch(report, period, variant, to, **kw):
         results = build(report, period, variant, formats=_formats(to), **kw)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:  # read-only or full output/, unreadable raw file: one line, the fix
+        _fail(_os_msg(exc))
     if not results:
         _fail("nothing to build: no params files found under params/<report>/<period>.yaml")
     console.print(summary(results))
@@ -126,6 +136,10 @@ def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovatio
     msg = check_period(period)
     if msg:
         _fail(f"--period: {msg}")
+    from rich.markup import escape
+
+    for line in skipped_before_run(report, period):  # nothing is blanked silently (issue 17)
+        err.print(f"[yellow]note:[/yellow] {escape(line)}", soft_wrap=True, markup=True, highlight=False)
     _run_batch(report, period, variant, to, force=True, jobs=jobs)
 
 
@@ -149,6 +163,8 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
         rows = build_status(report, None, None, formats=_formats(to))
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     console.print(status_table(rows))
     stale = sum(1 for _, fresh, _ in rows if not fresh)
     console.print(f"{len(rows) - stale} fresh, {stale} stale" + (": `esep build` rebuilds them" if stale else ""))
@@ -191,8 +207,9 @@ def render(report: str = typer.Argument(..., help="Report type, e.g. city_innova
             from esep.publish.formats import resolve
 
             res = render_unit(spec, unit, fmts or resolve(spec))
-        except EsepError as exc:
-            err.print(f"[red]error:[/red] {exc}", soft_wrap=True, markup=False)
+        except (EsepError, OSError) as exc:
+            msg = _os_msg(exc) if isinstance(exc, OSError) else str(exc)
+            err.print(f"error: {msg}", soft_wrap=True, markup=False)
             failed += 1
             continue
         console.print(f"{unit.label}: rendered " + ", ".join(str(p) for p in res.outputs if p.suffix != ".json")
@@ -230,8 +247,9 @@ def publish(report: str = typer.Argument(..., help="Report type, e.g. city_innov
     for unit in units:
         try:
             res = publish_unit(spec, unit, fmts, strict=strict)
-        except EsepError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        except (EsepError, OSError) as exc:
+            msg = _os_msg(exc) if isinstance(exc, OSError) else str(exc)
+            err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
             failed += 1
             continue
         for line in res.recorded:
@@ -373,11 +391,52 @@ def validate_cmd(report: Optional[str] = typer.Argument(None, help="Report type 
             else:
                 for f in found:
                     console.print(f.text(), soft_wrap=True, markup=False)
-                console.print(f"{spec.name}: {len(found)} warning(s)", markup=False)
+                console.print(f"{spec.name}: {len(found)} warning(s)"
+                              + (f" about {period} (and what its report compares with)" if period else ""),
+                              markup=False)
+                if period:
+                    _print_completeness(spec, loaded, period)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     if bad or (strict and warned):
         raise typer.Exit(1)
+
+
+def _print_completeness(spec, loaded, period: str) -> None:
+    """`validate --period`: rows read per table for the period, and sections it will skip."""
+    from esep.data import completeness
+
+    reads = completeness.rows_read(loaded, period)
+    for r in reads:
+        if r.period is None and not r.incoming:
+            continue  # a table not kept per period (e.g. the list of districts)
+        inc = f", {r.incoming} from incoming/{period}/" if r.incoming else ""
+        console.print(f"{spec.name}: {r.table}: {r.rows} row(s) for {r.period or period}{inc}",
+                      markup=False, soft_wrap=True)
+    from rich.markup import escape
+
+    for name, why, title in completeness.skipped_sections(loaded, period):
+        err.print("[yellow]skipped:[/yellow] " + escape(f"{spec.name} {period}: section «{title}» ({name}) "
+                                                        f"will be skipped: {why}"),
+                  soft_wrap=True, markup=True, highlight=False)
+
+
+def skipped_before_run(report: str, period: str) -> list[str]:
+    """Lines naming the sections a run of ``report`` for ``period`` will skip (no data)."""
+    from esep.core import reports
+    from esep.data import completeness, validate
+
+    try:
+        spec = reports.get(report)
+        loaded = validate.load_report(spec)
+        if loaded.problems:
+            return []  # prepare reports them
+        return [f"{report} {period}: section «{title}» ({name}) will be skipped: {why}"
+                for name, why, title in completeness.skipped_sections(loaded, period)]
+    except (EsepError, OSError):
+        return []
 
 
 @app.command("new-period")
@@ -392,6 +451,8 @@ def new_period_cmd(report: str = typer.Argument(..., help="Report type, e.g. cit
         res = newperiod.new_period(reports.get(report), src, dst)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     console.print(res.next_steps(report, dst), markup=False, soft_wrap=True)
 
 
@@ -406,6 +467,8 @@ def merge(report: str = typer.Argument(..., help="Report type."),
         counts = newperiod.merge(reports.get(report), period)
     except EsepError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(_os_msg(exc))
     for stem, n in counts.items():
         console.print(f"{report}/{stem}.csv: {n} row(s) appended", markup=False)
     console.print(f"Next: esep run {report} --period {period}", markup=False)
@@ -534,6 +597,9 @@ def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scr
         sys.exit(130)
     except EsepError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OSError as exc:  # a file system that refuses (read-only, full, permissions)
+        err.print(f"error: {_os_msg(exc)}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -37,20 +37,27 @@ def _check_scalar(key: str, typ: str, value: object) -> str | None:
     if typ == "period":
         return check_period(value)
     if typ == "bool":
-        return None if isinstance(value, bool) else f"must be true or false (got {value!r})"
+        return None if isinstance(value, bool) else f"must be true or false (got {_short(value)})"
     if typ == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else f"must be a whole number (got {value!r})"
+        return None if ok else f"must be a whole number (got {_short(value)})"
     if typ == "float":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return None if ok else f"must be a number (got {value!r})"
+        return None if ok else f"must be a number (got {_short(value)})"
     # str and path
     if not isinstance(value, str):
-        return f"must be a text value (got {type(value).__name__} {value!r})"
+        return f"must be a text value (got {type(value).__name__} {_short(value)})"
     if not value.strip():
         return "must not be empty"
     if _escapes(value):
-        return f"{value!r} points outside the project's folders (no '..', no absolute paths)"
+        return f"{_short(value)} points outside the project's folders (no '..', no absolute paths)"
+    if typ == "path":
+        from esep.core.fsutil import PathError, confined
+
+        try:
+            confined(value, "path")
+        except PathError as exc:
+            return str(exc)
     return None
 
 
@@ -60,9 +67,14 @@ def load(spec: ReportSpec, path: Path) -> dict:
     if not path.is_file():
         raise ParamsError(f"{rel}: no such params file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{rel}: not valid YAML: {exc}") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParamsError(f"{rel}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        from esep.core.fsutil import os_error_message
+
+        raise ParamsError(os_error_message(exc)) from None
+    data = safe_yaml(text, rel)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -75,6 +87,57 @@ def load(spec: ReportSpec, path: Path) -> dict:
         lines = [f"{rel}: key '{k}': {msg}" for k, msg in errors]
         raise ParamsError("\n".join(lines))
     return data
+
+
+MAX_YAML_NODES = 2000  # a params file is a handful of scalars; anchors may not multiply it
+
+
+def _expanded_size(node, memo: dict, limit: int) -> int:
+    """Nodes ``node`` stands for once every alias is expanded (stops counting past ``limit``)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = limit + 1  # a cycle (recursive anchor) counts as too big
+    n = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            n += _expanded_size(child, memo, limit)
+            if n > limit:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            n += _expanded_size(k, memo, limit) + _expanded_size(v, memo, limit)
+            if n > limit:
+                break
+    memo[key] = n
+    return n
+
+
+def safe_yaml(text: str, where: str, limit: int = MAX_YAML_NODES):
+    """``yaml.safe_load`` that refuses alias expansion beyond ``limit`` nodes (a "billion
+    laughs" file) before building anything, and never shows the expanded value."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, limit) > limit:
+            raise ParamsError(f"{where}: YAML anchors/aliases (&name / *name) expand to more than "
+                              f"{limit} values; a params file holds plain 'key: value' lines — "
+                              f"write the values out instead of using aliases")
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{where}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ParamsError(f"{where}: YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _short(value, n: int = 60) -> str:
+    """``repr(value)`` cut to ``n`` characters (messages never print a huge value)."""
+    r = repr(value)
+    return r if len(r) <= n else r[: n - 1] + "…"
 
 
 def validate(spec: ReportSpec, data: dict, *, expanded: bool = True) -> list[tuple[str, str]]:
@@ -97,7 +160,7 @@ def validate(spec: ReportSpec, data: dict, *, expanded: bool = True) -> list[tup
                     continue
                 msg = _check_scalar(key, typ, v)
                 if msg is None and not SLUG_RE.match(str(v)):
-                    msg = f"{v!r}: use the ASCII slug (letters, digits, '-', '_')"
+                    msg = f"{_short(v)}: use the ASCII slug (letters, digits, '-', '_')"
                 if msg:
                     errors.append((key, msg))
             continue
@@ -127,9 +190,17 @@ class RunUnit:
         return f"{self.period}/{self.report}" + (f"/{self.variant}" if self.variant else "")
 
     def output_base(self) -> Path:
-        """output/<period>/<report> or output/<period>/<report>/<variant> (no suffix)."""
+        """output/<period>/<report> or output/<period>/<report>/<variant> (no suffix);
+        refused (PathError) if a value would make it leave ``output/``."""
+        from esep.core.fsutil import PathError, confined
+
+        for what, v in (("period", self.period), ("report", self.report), ("variant", self.variant)):
+            if v is not None and not SLUG_RE.match(str(v)):
+                raise PathError(f"{self.report} {self.period}: {what} {v!r} cannot name an output "
+                                f"file (letters, digits, '-', '_' only)")
         base = config.OUTPUT_DIR / self.period
-        return base / self.report / self.variant if self.variant else base / self.report
+        base = base / self.report / self.variant if self.variant else base / self.report
+        return confined(base, "output", config.OUTPUT_DIR.parent)
 
 
 def expand(spec: ReportSpec, data: dict, params_file: Path | None = None) -> list[RunUnit]:
@@ -152,11 +223,85 @@ def expand(spec: ReportSpec, data: dict, params_file: Path | None = None) -> lis
     return units
 
 
+def _column_values(spec: ReportSpec, column: str) -> tuple[Path, set[str]] | None:
+    """The values of ``column`` in the first raw CSV input of ``spec`` that has it."""
+    import csv
+
+    for r in spec.inputs:
+        p = config.RAW_DIR / r
+        if not p.is_file():
+            continue
+        try:
+            with open(p, encoding="utf-8-sig", newline="") as fh:
+                rows = csv.reader(fh)
+                header = [h.strip() for h in next(rows, [])]
+                if column not in header:
+                    continue
+                i = header.index(column)
+                return p, {row[i].strip() for row in rows if len(row) > i and row[i].strip()}
+        except (OSError, UnicodeDecodeError):
+            continue  # validate/prepare report the file itself
+    return None
+
+
+def check_data(spec: ReportSpec, data: dict, path: Path) -> None:
+    """Before any kernel starts: the values naming places (the expand parameter and the
+    spec's ``place_params``) exist in the data, and the period's new data is merged."""
+    rel = _rel(path)
+    period = data.get("period")
+    for d in sorted({(config.RAW_DIR / r).parent for r in spec.inputs}):
+        inc = d / "incoming" / str(period)
+        if inc.is_dir() and any(f.suffix in (".csv", ".xlsx") for f in inc.iterdir()):
+            raise ParamsError(f"{rel}: the data for {period} is still in {_rel(inc)}/ — "
+                              f"check it with `esep validate {spec.name} --period {period}`, then "
+                              f"run `esep merge {spec.name} --period {period}` first")
+    errors = []
+    if spec.expand and spec.expand.param in data:
+        key = spec.expand.param
+        raw = data[key]
+        listed = [v for v in (raw if isinstance(raw, list) else [raw]) if v not in ("*", spec.expand.default)]
+        if listed:
+            known = spec.expand.values()
+            file, _, column = spec.expand.values_from.partition("#")
+            for v in listed:
+                if v not in known:
+                    import difflib
+
+                    close = difflib.get_close_matches(str(v), known, n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    errors.append(f"{rel}: key '{key}': {_short(v)} is not in data/raw/{file} column "
+                                  f"'{column}'{hint} (known: {', '.join(known[:20])}"
+                                  f"{' …' if len(known) > 20 else ''})")
+    for key in spec.place_params:
+        if spec.expand and key == spec.expand.param:
+            continue
+        v = data.get(key)
+        if not isinstance(v, str):
+            continue
+        found = _column_values(spec, key)
+        if found is None:
+            continue
+        file, values = found
+        if v not in values:
+            import difflib
+
+            close = difflib.get_close_matches(v, sorted(values), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            errors.append(f"{rel}: key '{key}': {_short(v)} appears nowhere in column '{key}' of "
+                          f"{_rel(file)}{hint} (found: {', '.join(sorted(values)[:10])})")
+    if errors:
+        raise ParamsError("\n".join(errors))
+
+
 def units_for(spec: ReportSpec, period: str, variant: str | None = None) -> list[RunUnit]:
     path = spec.params_dir / f"{period}.yaml"
     data = load(spec, path)
+    check_data(spec, data, path)
     units = expand(spec, data, path)
     if variant is not None:
+        if not SLUG_RE.match(str(variant)):
+            raise ParamsError(f"--only: {variant!r} is not a region/district slug (letters, digits, "
+                              f"'-', '_'; `esep list` shows the expand parameter)")
         units = [u for u in units if (u.variant or spec.expand.default if spec.expand else None) == variant
                  or u.variant == variant]
         if not units and spec.expand:

@@ -71,15 +71,35 @@ class Expand:
     def _file_values(self) -> list[str]:
         import csv  # not pandas: planning a build must stay cheap (see esep/cache.py)
 
+        from esep.core.fsutil import confined, os_error_message, rel as _rel
+
         rel, _, column = self.values_from.partition("#")
-        path = config.RAW_DIR / rel
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
+        path = confined(config.RAW_DIR / rel, "expand.values_from")
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                rows = list(csv.reader(fh))
+        except FileNotFoundError:
+            raise EsepError(f"{_rel(path)}: file not found (the list of values of '{self.param}' "
+                            f"comes from it: expand.values_from); restore it (e.g. `git checkout "
+                            f"{_rel(path)}`)") from None
+        except OSError as exc:
+            raise EsepError(os_error_message(exc)) from None
         header = [h.strip() for h in rows[0]] if rows else []
         if column not in header:
             raise EsepError(f"{path}: column '{column}' (expand.values_from) not found")
         i = header.index(column)
-        vals = [r[i].strip() for r in rows[1:] if len(r) > i and r[i].strip()]
+        import re
+
+        vals = []
+        for n, r in enumerate(rows[1:], start=2):
+            v = r[i].strip() if len(r) > i else ""
+            if not v:
+                continue
+            if v != self.default and not re.match(r"^[A-Za-z0-9_-]+$", v):
+                raise EsepError(f"{_rel(path)}, row {n}, column '{column}': {v!r} is not a slug "
+                                f"(letters, digits, '-', '_'): it names output files "
+                                f"(output/<period>/<report>/<{column}>.html)")
+            vals.append(v)
         seen: dict[str, None] = {}
         for v in vals:
             if v != self.default:
@@ -172,13 +192,25 @@ def _load_spec(path: Path) -> ReportSpec:
                         values_from=exp["values_from"])
         if expand.param not in params:
             raise EsepError(f"{path}: expand.param '{expand.param}' is not a parameter")
+    from esep.core.fsutil import check_relative
+
+    inputs = raw["inputs"] or ()
+    if not isinstance(inputs, (list, tuple)):
+        raise EsepError(f"{path}: key 'inputs': expected a list of files under data/raw/")
+    where = [("notebook", raw["notebook"])] + [("inputs", i) for i in inputs]
+    if expand:
+        where.append(("expand.values_from", expand.values_from.partition("#")[0]))
+    for key, value in where:
+        msg = check_relative(str(value), f"key '{key}':")
+        if msg:
+            raise EsepError(f"{path}: {msg}")
     known = {"title", "notebook", "params", "inputs", "expand"}
     return ReportSpec(
         name=name,
         title=str(raw["title"]),
         notebook=path.parent / raw["notebook"],
         params=params,
-        inputs=tuple(raw["inputs"] or ()),
+        inputs=tuple(str(i) for i in inputs),
         expand=expand,
         spec_path=path,
         extra={k: v for k, v in raw.items() if k not in known},

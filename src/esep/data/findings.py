@@ -8,7 +8,8 @@ run by ``esep validate`` and before every report is rendered (the report gets a
     each ``row_type = total`` row against the sum of the ``part`` rows of its group:
     ``{check: total, table: T, values: [col, ...], by: [group columns]}``; optional
     ``where`` (which total rows; ``""`` matches an empty cell) and ``parts`` (which rows
-    are the parts, default ``{row_type: part}``).
+    are the parts, default ``{row_type: part}``; ``parts_not`` drops rows from them, e.g.
+    the grand total when the parts are themselves total rows).
 ``share``
     a printed percentage against ``100 * numerator / denominator``:
     ``{check: share, table: T, where: {...}, declared: col, numerator: col,
@@ -181,6 +182,10 @@ def _check_total(ctx: _Ctx, spec: dict):
     by = list(spec.get("by") or [])
     totals = select(ctx.frames, {"where": {"row_type": "total", **(spec.get("where") or {})}}, t)
     parts = select(ctx.frames, {"where": spec.get("parts") or {"row_type": "part"}}, t)
+    for c, v in (spec.get("parts_not") or {}).items():  # e.g. the grand total row itself
+        if c in parts.columns:
+            vals = {_s(x) for x in (v if isinstance(v, list) else [v])}
+            parts = parts[~parts[c].map(_s).isin(vals)]
     for _, r in totals.iterrows():
         grp = _match(parts, r, [(c, c) for c in by])
         for col in spec["values"]:
@@ -353,16 +358,30 @@ def compute(loaded) -> list[Finding]:
 period_end = periods.end_month  # one home: esep.core.periods
 
 
-def for_period(found: list[Finding], period: str | None) -> list[Finding]:
-    """Findings a report for ``period`` shows: those of that period and earlier ones
-    (reports compare with the past), and those not tied to a period."""
+def for_period(found: list[Finding], period: str | None, schema=None) -> list[Finding]:
+    """Findings a report for ``period`` shows: those about that period's rows (for a
+    semester, also its school year's rows: the yearly tables it prints), those not tied to
+    a period, and earlier periods' findings only in tables the report compares over time
+    (``history: true`` in the schema, or a ``jump`` check on the table)."""
     if not period:
         return found
     end = period_end(period)
+    own = {period}
+    try:
+        if periods.is_semester(period):
+            own.add(periods.school_year(period))
+    except ValueError:
+        pass
+    compared = {f.get("table") for f in (getattr(schema, "findings", None) or ())
+                if isinstance(f, dict) and f.get("check") == "jump"}
+    compared |= {t.name for t in (getattr(schema, "tables", None) or {}).values() if t.history}
     out = []
     for f in found:
+        if f.period is None or f.period in own:
+            out.append(f)
+            continue
         fe = period_end(f.period)
-        if fe is None or end is None or fe <= end:
+        if (f.table in compared or f.check == "jump") and fe is not None and end is not None and fe <= end:
             out.append(f)
     return out
 
@@ -379,7 +398,7 @@ def findings_for(spec, period: str | None = None, incoming: str | None = None):
     if loaded.problems:
         return [], loaded
     with numbers.rounding(spec.rounding):  # agreement at the report's own rounding rule
-        return for_period(compute(loaded), period), loaded
+        return for_period(compute(loaded), period, loaded.schema), loaded
 
 
 _FRAMES: dict[tuple, dict] = {}  # parsed raw frames of the last report asked (for_variant)

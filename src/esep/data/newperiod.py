@@ -145,8 +145,36 @@ def write_workbook(path: Path, spec, schema, tables, loaded, period: str) -> Non
         "Толтырылмаған парақтар ескерілмейді. Бұл жұмыс кітабын НЕ осы қалтадағы CSV файлдарын "
         "толтырыңыз (екеуін бірдей емес).",
         "",
-        "Кесте / баған / түрі / сипаттамасы",
+        "Әр парақтың period бағанына жазылатын кезең (жартыжылдық кестеде — жартыжылдық, "
+        "жылдық кестеде — оқу жылы; басқа кезең қате деп саналады):",
     ]
+    from esep.data import completeness
+
+    kind_kk = {"semester": "жартыжылдық", "school_year": "оқу жылы", "year": "күнтізбелік жыл"}
+    for stem, cols in tables:
+        t = schema.tables.get(stem)
+        if t is None or "period" not in cols:
+            continue
+        want = completeness.wanted_period(t, period)
+        kinds = " не ".join(kind_kk[k] for k in t.period_kind) if t.period_kind else "кез келген"
+        lines.append(f"  {stem}: {want or period}  ({kinds})")
+    closed = [(stem, c, t.columns[c].allowed) for stem, cols in tables
+              for t in [schema.tables.get(stem)] if t is not None
+              for c in cols if c in t.columns and t.columns[c].allowed]
+    if closed:
+        lines += ["", "Тек тізімдегі мәндер жазылатын бағандар (басқа мән — қате; мысалы source "
+                      "бағанында «5 кесте» емес, «5-кесте»):"]
+        lines += [f"  {stem}.{c}: " + " | ".join(vals) for stem, c, vals in closed]
+    refs = [(stem, c, t.columns[c].ref) for stem, cols in tables
+            for t in [schema.tables.get(stem)] if t is not None
+            for c in cols if c in t.columns and t.columns[c].ref]
+    if refs:
+        lines += ["", "Жаңа кілттер (мысалы жаңа жоба): алдымен оны өз парағына жазыңыз "
+                      "(мысалы projects парағының project_key бағанына), содан кейін басқа парақтарда "
+                      "қолданыңыз. Ашылмалы тізімде тек бұрынғы кілттер бар, бірақ жаңа кілтті қолмен "
+                      "жазуға болады (Excel ескертеді, «Иә» басыңыз); esep validate оны тексереді:"]
+        lines += [f"  {stem}.{c} → {ref}" for stem, c, ref in refs]
+    lines += ["", "Кесте / баған / түрі / сипаттамасы"]
     for stem, cols in tables:
         t = schema.tables.get(stem)
         for c in cols:
@@ -183,7 +211,9 @@ def write_workbook(path: Path, spec, schema, tables, loaded, period: str) -> Non
             if col is None:
                 continue
             values = list(col.allowed or [])
+            open_list = False  # a reference list: new keys may be typed (declared on their own sheet)
             if not values and col.ref:
+                open_list = True
                 rt, _, rc = col.ref.partition(".")
                 frame = loaded.frames.get(rt)
                 if frame is not None and rc in frame.columns:
@@ -196,9 +226,17 @@ def write_workbook(path: Path, spec, schema, tables, loaded, period: str) -> Non
             lists.cell(row=1, column=list_col, value=f"{stem}.{c}")
             for k, v in enumerate(values, 2):
                 lists.cell(row=k, column=list_col, value=v)
-            dv = DataValidation(type="list", formula1=f"=_lists!${letter}$2:${letter}${len(values) + 1}",
-                                allow_blank=True, showErrorMessage=True,
-                                errorTitle="Тізімде жоқ мән", error="Тізімнен таңдаңыз: " + ", ".join(values)[:200])
+            if open_list:
+                rt, _, rc = col.ref.partition(".")
+                dv = DataValidation(type="list", formula1=f"=_lists!${letter}$2:${letter}${len(values) + 1}",
+                                    allow_blank=True, showErrorMessage=True, errorStyle="warning",
+                                    errorTitle="Жаңа кілт пе?",
+                                    error=(f"Бұл мән бұрынғы тізімде жоқ. Жаңа болса, алдымен оны «{rt}» "
+                                           f"парағының {rc} бағанына жазыңыз, содан кейін «Иә» басыңыз.")[:255])
+            else:
+                dv = DataValidation(type="list", formula1=f"=_lists!${letter}$2:${letter}${len(values) + 1}",
+                                    allow_blank=True, showErrorMessage=True,
+                                    errorTitle="Тізімде жоқ мән", error="Тізімнен таңдаңыз: " + ", ".join(values)[:200])
             ws.add_data_validation(dv)
             dv.add(f"{get_column_letter(j)}2:{get_column_letter(j)}1000")
         ws.freeze_panes = "A2"

@@ -54,8 +54,10 @@ def prepare_report(spec: ReportSpec) -> list[Path]:
 
 
 def atomic_write_parquet(df: pd.DataFrame, out: Path) -> None:
-    from esep.core.fsutil import temp_beside
+    from esep.core import config
+    from esep.core.fsutil import confined, temp_beside
 
+    out = confined(out, "processed file", config.PROCESSED_DIR)
     tmp = temp_beside(out)
     try:
         df.to_parquet(tmp, index=False)

@@ -22,7 +22,15 @@ reported as warnings), ``slug`` (lowercase ASCII id), ``int``, ``count`` (int >=
 ``date`` (YYYY-MM-DD), ``bool`` (true/false). Column options: ``required`` (no empty
 cell), ``allowed`` (list), ``min``, ``max``, ``pattern`` (regex), ``ref`` (``table.column``
 the value must exist in; empty cells are not checked), ``ref_skip`` (values exempt from
-``ref``, e.g. ``total``), ``description`` (shown in the Excel template).
+``ref``, e.g. ``total``), ``description`` (shown in the Excel template). Table option
+``period_kind`` (``semester``, ``school_year``, ``year`` or a list): the kind of period
+the table's rows are per; a row of another kind is an error naming sheet, row and column.
+``history: true``: the report also shows earlier periods of the table (a comparison over
+time), so a period's findings include that table's earlier ones. Top-level ``sections:``
+(report section -> ``{tables: [...], where: {...}, title: ...}``) says which rows each
+section needs, so the sections a period will skip are listed before running
+(:mod:`esep.data.completeness`). Other top-level keys (e.g. an ``&anchor`` of shared
+columns) are ignored.
 
 The in-frame checks (required, allowed values, ranges, patterns, unique key) run through
 pandera (``build_pandera``); cell parsing, references between files and the wording of
@@ -46,7 +54,10 @@ SLUG_RE = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 PERIOD_RE = periods.PATTERN  # one home: esep.core.periods
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 COLUMN_KEYS = {"type", "required", "allowed", "min", "max", "pattern", "ref", "ref_skip", "description"}
-TABLE_KEYS = {"key", "columns", "description", "template"}
+TABLE_KEYS = {"key", "columns", "description", "template", "period_kind", "history"}
+PERIOD_KINDS = {"semester", "school_year", "year"}  # = esep.core.periods.kind()
+KIND_WORDS = {"semester": "semester (e.g. 2024-2025-S1)", "school_year": "school year (e.g. 2024-2025)",
+              "year": "calendar year (e.g. 2024)"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,21 @@ class Table:
     key: tuple[str, ...] = ()
     description: str = ""
     template: bool = True  # include in new-period templates
+    period_kind: tuple[str, ...] = ()  # kinds of period its rows may have; () = any
+    history: bool = False  # the report shows earlier periods' rows too (its findings stay listed)
+
+    def period_words(self) -> str:
+        """'one row set per semester (e.g. 2024-2025-S1)' for messages and the Нұсқаулық sheet."""
+        return " or ".join(KIND_WORDS[k] for k in self.period_kind)
+
+    def takes(self, period: str) -> bool:
+        """Whether rows of ``period`` belong in this table (any, if the schema does not say)."""
+        if not self.period_kind:
+            return True
+        try:
+            return periods.kind(period) in self.period_kind
+        except ValueError:
+            return True  # a malformed period is reported by the type check
 
     @property
     def has_period(self) -> bool:
@@ -103,6 +129,7 @@ class Schema:
     path: Path | None
     tables: dict[str, Table] = field(default_factory=dict)
     findings: tuple[dict, ...] = ()
+    sections: dict = field(default_factory=dict)  # report section -> {tables, where, title}
 
 
 def schema_path(report: str) -> Path:
@@ -146,12 +173,17 @@ def load(report: str) -> Schema:
                 ref=cdef.get("ref"), ref_skip=tuple(str(v) for v in cdef.get("ref_skip") or ()),
                 description=str(cdef.get("description", "")),
             )
+        pk = tdef.get("period_kind") or ()
+        pk = (pk,) if isinstance(pk, str) else tuple(str(k) for k in pk)
+        bad = [k for k in pk if k not in PERIOD_KINDS]
+        if bad:
+            problems.append(f"{rel}: table '{tname}': period_kind {bad} (one of {sorted(PERIOD_KINDS)})")
         key = tuple(tdef.get("key") or ())
         for k in key:
             if k not in cols:
                 problems.append(f"{rel}: table '{tname}': key column '{k}' is not among its columns")
         tables[str(tname)] = Table(str(tname), cols, key, str(tdef.get("description", "")),
-                                   bool(tdef.get("template", True)))
+                                   bool(tdef.get("template", True)), pk, bool(tdef.get("history", False)))
     for t in tables.values():
         for c in t.columns.values():
             if c.ref:
@@ -163,9 +195,17 @@ def load(report: str) -> Schema:
     for i, f in enumerate(findings, 1):
         if not isinstance(f, dict) or "check" not in f:
             problems.append(f"{rel}: findings item {i}: needs a 'check' key")
+    sections = raw.get("sections") or {}
+    if not isinstance(sections, dict):
+        problems.append(f"{rel}: sections: expected 'name: {{tables: [...]}}' entries")
+        sections = {}
+    for sname, sdef in sections.items():
+        for t in (sdef or {}).get("tables") or ():
+            if t not in tables:
+                problems.append(f"{rel}: sections: {sname}: table '{t}' is not among the tables")
     if problems:
         raise DataError("\n".join(problems))
-    return Schema(report, path, tables, findings)
+    return Schema(report, path, tables, findings, sections)
 
 
 def _fix_on(x):

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from esep.core import config
+from esep.core import config, periods
 from esep.data import schemas
 from esep.core.errors import DataError
 from esep.core.numbers import NONE_VALUES, parse_number  # noqa: F401  (one parser)
@@ -203,6 +203,15 @@ def _workbook_sheets(path: Path, mtime: float) -> dict[str, tuple[list[str], lis
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a user problem
         raise DataError(f"{_rel(path)}: cannot be opened as an Excel workbook (.xlsx): {exc}") from None
+    formulas = _uncached_formulas(path)
+    if formulas:
+        wb.close()
+        shown = "; ".join(f'sheet "{s}", row {r}, column {c} ({f[:40]})' for s, r, c, f in formulas[:10])
+        more = f" (+{len(formulas) - 10} more)" if len(formulas) > 10 else ""
+        raise DataError(f"{_rel(path)}: {len(formulas)} formula cell(s) without a saved value: {shown}{more}. "
+                        f"The file was written by a program that does not compute formulas; open and "
+                        f"save the workbook in Excel (or LibreOffice Calc) so the values are stored, "
+                        f"then run again — esep never reads a formula as an empty cell")
     out = {}
     for ws in wb.worksheets:
         rows = []
@@ -214,6 +223,31 @@ def _workbook_sheets(path: Path, mtime: float) -> dict[str, tuple[list[str], lis
         rows = [(r + [""] * width)[:width] for r in rows]
         out[ws.title] = (rows[0] if rows else [], rows[1:])
     wb.close()
+    return out
+
+
+def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
+    """(sheet, row, column letter, formula) of every formula cell whose computed value was
+    never saved (openpyxl would read it as empty)."""
+    from openpyxl import load_workbook
+
+    try:
+        fwb = load_workbook(path, read_only=True, data_only=False)
+        vwb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - the caller reports an unreadable workbook
+        return []
+    out = []
+    try:
+        for fws in fwb.worksheets:
+            vws = vwb[fws.title]
+            for frow, vrow in zip(fws.iter_rows(), vws.iter_rows()):
+                for fc, vc in zip(frow, vrow):
+                    f = fc.value
+                    if isinstance(f, str) and f.startswith("=") and vc.value is None:
+                        out.append((fws.title, fc.row, fc.column_letter, f))
+    finally:
+        fwb.close()
+        vwb.close()
     return out
 
 
@@ -237,7 +271,15 @@ def _cell_text(cell) -> str:
 
 
 def workbook_sheets(path: Path) -> dict[str, tuple[list[str], list[list[str]]]]:
-    return _workbook_sheets(path, path.stat().st_mtime)
+    from esep.core.fsutil import PathError, confined, os_error_message
+
+    try:
+        confined(path, "workbook")
+        return _workbook_sheets(path, path.stat().st_mtime)
+    except PathError as exc:
+        raise DataError(f"{_rel(path)}: refused: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{_rel(path)}: {os_error_message(exc).partition(': ')[2]}") from None
 
 
 def read_sheet_source(path: Path, sheet: str, table: str) -> Source:
@@ -304,16 +346,36 @@ def unknown_sheets(folder: Path, report: str, stems: list[str]) -> list[Problem]
 
 
 def read_source(path: Path, sheet: str | None, table: str) -> Source:
-    return read_csv_source(path, table) if sheet is None else read_sheet_source(path, sheet, table)
+    """One table's source; a file that leaves the project (symlink) or cannot be read
+    (permissions) is a DataError naming it."""
+    from esep.core.fsutil import PathError, confined, os_error_message
+
+    try:
+        confined(path, "raw file")
+        return read_csv_source(path, table) if sheet is None else read_sheet_source(path, sheet, table)
+    except PathError as exc:
+        raise DataError(f"{_rel(path)}: refused: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{_rel(path)}: {os_error_message(exc).partition(': ')[2]}") from None
 
 
 # --- cell parsing ----------------------------------------------------------------
 
 
 
+class CellError(ValueError):
+    """A cell that cannot be read, with its own wording of what was expected."""
+
+
+MAX_DIGITS = 15  # what a number in a table can hold exactly (a double has 15-17 digits)
+
+
 def parse_cell(col: schemas.Column, text: str):
     """Parsed value (None for empty) or ValueError with what was expected."""
     if col.numeric:
+        if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
+            raise CellError(f"a number of at most {MAX_DIGITS} digits ({col.expected()}); "
+                            f"this one has {sum(ch.isdigit() for ch in text)} — a typing slip?")
         v, pct = parse_number(text)  # ValueError propagates
         if v is None:
             return None
@@ -400,9 +462,10 @@ def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame
                 continue
             try:
                 values.append(parse_cell(col, text))
-            except ValueError:
+            except ValueError as exc:
                 values.append(None)
-                problems.append(Problem(src.label, f"expected {col.expected()}", i + 2, name,
+                what = str(exc) if isinstance(exc, CellError) else col.expected()
+                problems.append(Problem(src.label, f"expected {what}", i + 2, name,
                                         src.letter(name), text))
                 continue
             if col.type == "text" and text:
@@ -419,8 +482,30 @@ def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame
     return parsed, problems, texts
 
 
+def check_period_kind(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
+    """Rows whose period is of the wrong kind for the table (a semester typed in a yearly
+    sheet): the report would silently find no rows for them."""
+    if not table.period_kind or "period" not in frame.columns:
+        return []
+    out = []
+    for idx, v in frame["period"].items():
+        if v is None or (isinstance(v, float) and pd.isna(v)) or table.takes(str(v)):
+            continue
+        label = frame.at[idx, "__source"]
+        src = sources[label]
+        out.append(Problem(label, f"this table has one set of rows per {table.period_words()}, "
+                                  f"not per {schemas.KIND_WORDS[periods.kind(str(v))].split(' (')[0]}; "
+                                  f"type the period as the table expects", int(frame.at[idx, "__row"]),
+                           "period", src.letter("period"), str(v)))
+    return out
+
+
 def check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
-    """Required / allowed / range / pattern / unique key, through pandera."""
+    """Required / allowed / range / pattern / unique key, through pandera; period kind."""
+    return _check_values(frame, table, sources) + check_period_kind(frame, table, sources)
+
+
+def _check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
     import pandera.pandas as pa
 
     present = [c for c in table.columns if c in frame.columns]

@@ -63,27 +63,42 @@ def cell_label(idx: int, cell, with_id: bool = True) -> str:
 NBSP = "\u00a0"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|~#{}])")
+
+
+def escape_text(value: str) -> str:
+    """A value from data as literal text inside markdown: HTML-escaped (``<`` -> ``&lt;``)
+    and markdown punctuation backslash-escaped, so a project or district name can never
+    become a tag, a link or emphasis in the reader's page."""
+    import html
+
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(value)), quote=True)
+
+
 CORRECTIONS_SCRAP = "esep_corrections"  # glued by helpers.corrections.Ledger.records()
 
 
-def mark_html(shown: str, declared_text: str | None, number: int) -> str:
+def mark_html(shown: str, declared_text: str | None, number: int, *, shown_is_html: bool = False) -> str:
     """A printed value that differs from the source's print, with its footnote mark leading
     to the «Түзетулер» entry; machine-checkable: class ``esep-corrected`` + ``data-declared``.
     ``declared_text`` None: a figure on a flagged base (class ``esep-caveat``, same mark)."""
     import html
 
+    shown = shown if shown_is_html else html.escape(shown)
     if declared_text is None:
-        return (f'<span class="esep-caveat">{html.escape(shown)}<sup class="esep-mark">'
+        return (f'<span class="esep-caveat">{shown}<sup class="esep-mark">'
                 f'<a href="#esep-corr-{int(number)}">{int(number)}</a></sup></span>')
     return (f'<span class="esep-corrected" data-declared="{html.escape(str(declared_text), quote=True)}">'
-            f'{html.escape(shown)}<sup class="esep-mark"><a href="#esep-corr-{int(number)}">{int(number)}</a>'
+            f'{shown}<sup class="esep-mark"><a href="#esep-corr-{int(number)}">{int(number)}</a>'
             f"</sup></span>")
 
 
-def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False, marks: bool = False) -> str:
+def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False,
+              escape: bool = False, marks: bool = False) -> str:
     """Fill placeholders. With ``nbsp`` the thousands separator of a filled *number* is a
-    no-break space, so a reader never sees `22` at a line end and `645` on the next. With
-    ``marks`` a figure recorded in the glued corrections carries its footnote mark."""
+    no-break space, so a reader never sees `22` at a line end and `645` on the next.
+    With ``escape`` a filled text value (from data) is escaped: see :func:`escape_text`.
+    With ``marks`` a figure recorded in the glued corrections carries its footnote mark."""
     corrections = scraps.get(CORRECTIONS_SCRAP) if marks else None
     corrections = corrections if isinstance(corrections, dict) else {}
 
@@ -95,11 +110,17 @@ def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False, m
                                    f"(known: {known})")
         value = scraps[name]
         out = format_value(name, value, style)
+        if escape and isinstance(value, str):
+            out = escape_text(out)
         if nbsp and isinstance(value, (int, float)) and not isinstance(value, bool):
             out = out.replace(" ", NBSP)
         c = corrections.get(name)
         if isinstance(c, dict) and "number" in c:
-            out = mark_html(out, c.get("declared_text"), c["number"])
+            if not escape:
+                import html
+
+                out = html.escape(out)
+            out = mark_html(out, c.get("declared_text"), c["number"], shown_is_html=True)
         return out
 
     return PLACEHOLDER.sub(sub, text)
@@ -110,7 +131,8 @@ def fill_notebook(nb, scraps: dict) -> None:
     Render-time only: filled numbers use a no-break space as thousands separator."""
     for idx, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and PLACEHOLDER.search(cell.source):
-            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True, marks=True)
+            cell.source = fill_text(cell.source, scraps, cell_label(idx, cell), nbsp=True,
+                                    escape=True, marks=True)
 
 
 # --------------------------------------------------------------------------------------

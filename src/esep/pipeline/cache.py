@@ -281,6 +281,9 @@ def save(unit, key: Key, outputs: list[Path], seconds: float = 0.0) -> None:
 
 def check(spec, unit, formats, key: Key | None = None) -> Freshness:
     """Fresh or stale (with the reasons) for ``unit`` built in ``formats``."""
+    from esep.core.fsutil import recover
+
+    recover()  # finish a commit a killed build left half done before judging its outputs
     key = key or unit_key(spec, unit, formats)
     rec = load_record(record_path(unit))
     if rec is None:
@@ -295,9 +298,42 @@ def check(spec, unit, formats, key: Key | None = None) -> Freshness:
         gone = [o for o in rec.get("outputs", []) if not (config.ROOT / o).exists()]
         if gone:
             reasons.append(f"output missing: {gone[0]}" + (f" (+{len(gone) - 1} more)" if len(gone) > 1 else ""))
+    if not reasons:
+        mixed = set_mismatch(rec)
+        if mixed:
+            reasons.append(mixed)
     if not reasons and rec.get("digest") != key.digest:
         reasons.append("build record differs")  # e.g. a key layout change
     return Freshness(not reasons, reasons, key)
+
+
+def set_mismatch(rec: dict) -> str | None:
+    """Are the outputs on disk the set this record was written with (issue 17)? The
+    manifest must list the raw files' hashes the record has, and the HTML and notebook
+    must carry the manifest's data fingerprint; else why not."""
+    outs = rec.get("outputs") or []
+    man = next((o for o in outs if o.endswith(".manifest.json")), None)
+    if man is None:
+        return None
+    try:
+        doc = json.loads((config.ROOT / man).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not a manifest esep can judge (its existence was checked above)
+    if not isinstance(doc, dict):
+        return None
+    raw = (rec.get("inputs") or {}).get("raw") or {}
+    changed = [k for k, v in (doc.get("inputs") or {}).items() if k in raw and raw[k] != v]
+    if changed:
+        return f"outputs not from the recorded build: {man} was written from other data ({_names(changed)})"
+    fp = str(doc.get("data_fingerprint") or "")[:12].encode()
+    for o in outs:
+        if fp and o.endswith((".html", ".ipynb")):
+            try:
+                if fp not in (config.ROOT / o).read_bytes():
+                    return f"outputs not from one build: {o} does not carry the manifest's data fingerprint"
+            except OSError:
+                return f"output unreadable: {o}"
+    return None
 
 
 def _names(items: list[str], n: int = 3) -> str:

@@ -37,7 +37,15 @@ class Published:
 
 def publish(spec, unit, formats=("html",), strict: bool = False) -> Published:
     """Record the editor's changes (edit view, then the executed notebook), apply the
-    record to the latest executed notebook, check it, render every format from it."""
+    record to the latest executed notebook, check it, render every format from it; all
+    under the unit's lock (a build of the same unit waits, or is waited for)."""
+    from esep.pipeline.rerender import unit_lock
+
+    with unit_lock(unit):
+        return _publish(spec, unit, formats, strict)
+
+
+def _publish(spec, unit, formats, strict: bool) -> Published:
     from esep.pipeline import run
 
     paths = run.output_paths(unit, formats)

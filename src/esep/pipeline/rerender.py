@@ -8,11 +8,52 @@ the updated manifest are written together, atomically, like a run's outputs.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from esep.core.errors import EsepError
+
+_held: dict[str, list] = {}  # unit key -> [FileLock, depth] held by this process
+
+
+@contextmanager
+def unit_lock(unit, wait: float = 1800.0):
+    """The unit's lock, the very one `esep build`/`esep run` hold while they write it
+    (``output/.esep/locks/unit-<key>.lock``): render and publish never interleave with a
+    build of the same unit. Re-entrant within one process (publish renders under it)."""
+    import sys
+
+    from filelock import Timeout
+
+    from esep.pipeline import cache
+
+    key = unit.key
+    if key in _held:
+        _held[key][1] += 1
+        try:
+            yield
+        finally:
+            _held[key][1] -= 1
+        return
+    lk = cache.lock(f"unit-{key}")
+    try:
+        lk.acquire(timeout=0)
+    except Timeout:
+        print(f"{unit.label}: waiting for another esep process writing it (build, run, render or "
+              f"publish) to finish...", file=sys.stderr, flush=True)
+        try:
+            lk.acquire(timeout=wait)
+        except Timeout:
+            raise EsepError(f"{unit.label}: still locked by another esep process after {wait:.0f} s "
+                            f"({lk.lock_file}); try again when it has finished") from None
+    _held[key] = [lk, 1]
+    try:
+        yield
+    finally:
+        del _held[key]
+        lk.release()
 
 
 @dataclass
@@ -23,7 +64,13 @@ class Rendered:
 
 
 def render_unit(spec, unit, formats=("html",)) -> Rendered:
-    """Render ``formats`` of ``unit`` from ``output/.../<name>.ipynb``; update its manifest."""
+    """Render ``formats`` of ``unit`` from ``output/.../<name>.ipynb``; update its manifest
+    (under the unit's lock: see :func:`unit_lock`)."""
+    with unit_lock(unit):
+        return _render_unit(spec, unit, formats)
+
+
+def _render_unit(spec, unit, formats) -> Rendered:
     import time
 
     import nbformat

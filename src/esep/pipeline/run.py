@@ -148,12 +148,17 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
         return Result(unit, "ok", time.perf_counter() - t0, "", list(staged))
     except EsepError as exc:
         return Result(unit, "failed", time.perf_counter() - t0, str(exc))
+    except OSError as exc:  # a full or read-only output/: the folder and the fix (issue 17)
+        from esep.core.fsutil import os_error_message
+
+        return Result(unit, "failed", time.perf_counter() - t0, os_error_message(exc))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def commit(staged: dict[Path, str | bytes]) -> None:
-    """Write all files to temp names, then rename them into place one after another."""
+    """Write all files to temp names, then rename them into place as one journaled step
+    (a kill between two renames is finished by the next command: esep.core.fsutil)."""
     from esep.core.fsutil import commit_files
 
     commit_files(staged)

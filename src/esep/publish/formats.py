@@ -343,7 +343,9 @@ def to_docx(page: str) -> bytes:
     meta = {"lang": "kk-KZ"}
     for key in ("title", "subtitle", "date"):
         if _meta(page, key):
-            meta[key] = _meta(page, key)
+            from esep.notebook.narrative import escape_text  # pandoc reads metadata as markdown
+
+            meta[key] = escape_text(_meta(page, key))
     with tempfile.TemporaryDirectory(prefix="esep-docx-") as tmp:
         out = Path(tmp) / "report.docx"
         meta_file = Path(tmp) / "meta.yaml"

@@ -104,6 +104,9 @@ def render_html(nb, *, title: str, period: str, place: str | None = None,
                 fingerprint: str = "", built: datetime | None = None) -> str:
     rnb = reader_notebook(nb)
     body, _ = _exporter().from_notebook_node(rnb)
+    from esep.publish import sanitize  # no live markup from data or editor text (issue 17)
+
+    body = sanitize.clean_body(body, rnb)
     body = _demote_h1(body).replace('alt="No description has been provided for this image"', 'alt="Сурет"')
     built = built or datetime.now()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
