@@ -116,23 +116,26 @@ glue("pupils_international", ci.value(head, "pupils", kind_key="international"))
 glue("pupils_international_pct", ci.value(head, "pupils_pct", kind_key="international"))
 glue("pupils_city", ci.value(head, "pupils", kind_key="city"))
 glue("pupils_city_pct", ci.value(head, "pupils_pct", kind_key="city"))
-glue("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count is not in the data
-     ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct", row_type="total"))
+glue_forms("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count is not in the data
+           ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct",
+                    row_type="total"), "poss", pct=True)
 ''')
 
 md("ci-ma-headline-1", '''
 {{ order_label }} (№{{ order_no }}) негізінде білім беру ұйымдарында
-{{ projects_total }} инновациялық жоба іске асырылуда: {{ school_year }} оқу жылына
-{{ projects_opened }} инновациялық жоба ашылды және өткен оқу жылынан {{ projects_extended }}
-инновациялық жобаның іске асыру мерзімі ұзартылды, оның ішінде:
+{{ projects_total }} инновациялық жоба іске асырылуда, оның ішінде:
 
 1. Халықаралық жобалар – {{ projects_international }} ({{ international_project_names }}),
    білім алушылар саны {{ pupils_international }} немесе {{ pupils_international_pct }};
 2. Қалалық жобалар – {{ projects_city }} (білім алушылар саны {{ pupils_city }} немесе
    {{ pupils_city_pct }}).
 
+Білім беру деңгейлері бойынша саналған жобалар саны ({{ levels_yearly_table_no }}) – {{ year_projects }}{{ projects_by_level_note }}:
+{{ school_year }} оқу жылына {{ projects_opened }} инновациялық жоба ашылды ({{ levels_opened_table_no }})
+және өткен оқу жылынан {{ projects_extended }} инновациялық жобаның іске асыру мерзімі ұзартылды.
+
 Сонымен, {{ projects_total }} инновациялық жобаға {{ pupils_total }} оқушы қатысады, бұл
-елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct }} құрайды.
+елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct_poss }}.
 ''', section="headline")
 
 code("ci-co-code-2", '''
@@ -181,10 +184,15 @@ t1 = ci.by_level(d["levels_opened"], [prev_year, year],
 if t1.empty:
     skipped.append("levels_opened")
     note(f"{periods.label(year, 'loc')} ашылған жобалар туралы дерек жоқ.")
+    glue("levels_opened_table_no", None)
 else:
+    t1_caption = cap.table(f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
+                           "инновациялық жобалардың саны (ашылған оқу жылы бойынша)")
+    glue("levels_opened_table_no", t1_caption.split(".")[0])        # "1-кесте", for the intro
     display(present.table(
-        t1, cap.table(f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
-                      "инновациялық жобалардың саны (ашылған оқу жылы бойынша)"),
+        t1, t1_caption,
+        figures={(i, (year, "Инновациялық жобалар саны")): "projects_opened"
+                 for i in t1.index[t1[("level", "")] == ci.TOTAL]},
         labels={"level": "Білім беру ұйымының деңгейі",
                 prev_year: f"{prev_year} оқу жылында ашылған",
                 year: f"{year} оқу жылында ашылған"}))
@@ -404,6 +412,13 @@ y_prev = ci.level_totals(d["levels_yearly"], prev_year)
 y_now = ci.level_totals(d["levels_yearly"], year)
 glue("year_projects_prev_year", y_prev["projects"])
 glue("year_projects", y_now["projects"])
+# two quantities: projects by kind (the intro, 1-сурет) and projects summed over the levels
+# (1- and 4-кесте; a project run at several levels counts at each): said when they differ
+projects_by_kind = ci.value(head, "projects", row_type="total") if len(head) else None
+glue("projects_by_level_note",
+     "" if None in (y_now["projects"], projects_by_kind) or y_now["projects"] == projects_by_kind
+     else " (бір жоба бірнеше деңгейде іске асырылуы мүмкін, сондықтан бұл сан жоғарыдағы "
+          f"{kz.numeral(projects_by_kind, 'abl')} өзгеше)")
 glue("year_projects_change", None if None in (y_prev["projects"], y_now["projects"])
      else tables.change(y_prev["projects"], y_now["projects"]))
 glue("year_orgs_prev_year", y_prev["orgs"])
@@ -436,9 +451,9 @@ if None in (y_prev["projects"], y_now["projects"]):
 ''')
 
 md("ci-ma-levels-yearly-growth-1", '''
-Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында
-{{ year_projects_prev_year }} инновациялық жоба іске асырылса, {{ school_year }} оқу жылында
-олардың саны {{ year_projects_change_text }}{{ year_projects_reason }}: инновациялық жобалар саны {{ year_projects }} болды, ал
+Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында (білім беру
+деңгейлері бойынша саналғанда) {{ year_projects_prev_year }} инновациялық жоба іске асырылса,
+{{ school_year }} оқу жылында олардың саны {{ year_projects_change_text }}{{ year_projects_reason }}: деңгейлер бойынша инновациялық жобалар саны {{ year_projects }} болды, ал
 инновациялық жобаларды іске асыратын ұйымдар саны {{ year_orgs }} болды, яғни
 {{ prev_school_year }} оқу жылымен салыстырғанда {{ year_orgs_change_text }}{{ year_orgs_caveat }}.
 ''', section="levels_yearly_growth")
@@ -449,12 +464,19 @@ t4 = ci.by_level(d["levels_yearly"], [prev2_year, prev_year, year],
 if t4.empty:
     skipped.append("levels_yearly")
     note(f"{periods.label(year, 'loc')} жылдар бойынша динамика туралы дерек жоқ.")
+    glue("levels_yearly_table_no", None)
 else:
     shown_years = [c for c in t4.columns.get_level_values(1).unique() if c]
+    t4_caption = cap.table(f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
+                           "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы")
+    glue("levels_yearly_table_no", t4_caption.split(".")[0])     # "4-кесте", for the intro
+    t4_total = t4.index[t4[("level", "")] == ci.TOTAL]
     display(present.table(
-        ci.numbered(t4, ("level", ""), ("№", "")),
-        cap.table(f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
-                  "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы"),
+        ci.numbered(t4, ("level", ""), ("№", "")), t4_caption,
+        figures={**{(i, ("Жобалар саны", y)): name for i in t4_total for y, name in
+                    [(year, "year_projects"), (prev_year, "year_projects_prev_year")]},
+                 **{(i, ("Білім беру ұйымдарының саны", y)): name for i in t4_total for y, name in
+                    [(year, "year_orgs"), (prev_year, "year_orgs_prev_year")]}},
         labels={"level": "Білім беру ұйымының деңгейі"}))
 ''')
 
