@@ -308,6 +308,8 @@ intl_all = ci.value(intl_now, "orgs", category_key="all") if len(intl_now) else 
 glue("state_orgs_total", state_total)
 for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special", "additional"]:
     glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
+binom = tables.only(state, level_key="binom")["level"] if len(state) else state
+glue("state_orgs_binom_label", binom.iloc[0] if len(binom) else None)
 glue("international_orgs", intl_all)
 glue_forms("international_orgs_of_state_pct", None if intl_all is None or not state_total
            else ledger.choose("international_orgs_of_state_pct", computed=tables.share(intl_all, state_total),
@@ -337,6 +339,8 @@ for name, g in [("global_scholars", gs), ("ib", ib)]:
     glue(f"{name}_orgs_change", g["change"])
     glue(f"{name}_orgs_change_pct", g["change_pct"])
     glue(f"{name}_orgs_verb", None if g["change"] is None else kz.verb(g["change"]))
+    named = tables.only(d["project_orgs"], project_key=name, period=year)["project_name"]
+    glue(f"{name}_name", named.iloc[0] if len(named) else None)   # as the text prints it («IB»)
 ''')
 
 md("ci-ma-state-orgs-1", '''
@@ -352,11 +356,11 @@ md("ci-ma-project-growth-1", '''
 Өткен {{ prev_school_year }} оқу жылымен салыстырғанда білім беру ұйымдарында келесі
 халықаралық жобалардың іске асырылу деңгейінің өскені байқалады:
 
-1. «Global Scholars» {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
+1. {{ global_scholars_name }} {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
    білім беру ұйымынан {{ school_year }} оқу жылындағы {{ global_scholars_orgs }} білім беру
    ұйымына дейін {{ global_scholars_orgs_verb }}, яғни {{ global_scholars_orgs_change:signed }} ББҰ немесе
    {{ global_scholars_orgs_change_pct }};
-2. «IB» {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
+2. {{ ib_name }} {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
    {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін {{ ib_orgs_verb }}, яғни
    {{ ib_orgs_change:signed }} ББҰ немесе {{ ib_orgs_change_pct }}.
 ''', section="project_growth")
@@ -378,7 +382,7 @@ md("ci-ma-state-orgs-2", '''
 {{ city }} қаласы бойынша {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінде
 {{ state_orgs_preschool }} мектепке дейінгі білім беру, {{ state_orgs_departmental }}
 ведомстволық білім беру, {{ state_orgs_secondary }} орта білім беру ұйымдары (оның ішінде
-{{ state_orgs_binom }} BINOM Schools), {{ state_orgs_tvet }} ТжКБ, {{ state_orgs_special }}
+{{ state_orgs_binom }} {{ state_orgs_binom_label }}), {{ state_orgs_tvet }} ТжКБ, {{ state_orgs_special }}
 арнайы білім беру, {{ state_orgs_additional }} қосымша білім беру ұйымдары бар.
 ''', section="state_orgs")
 

@@ -36,6 +36,8 @@ def test_text_items_lists_and_repeated_indicator_names():
     ind = pd.DataFrame({"indicator_no": [6, 7, 8], "indicator": ["A", "B", "B"]})
     assert leading.repeated_names_note(ind) == "7 және 8-көрсеткіштердің атауы слайдта бірдей берілген."
     assert leading.repeated_names_note(ind.iloc[:2]) is None
+    assert leading.slide_label("slide «Механизм» (map)") == "«Механизм» слайды"
+    assert leading.slide_label("no slide named") is None
 
 
 def test_template_is_thin_and_clean():

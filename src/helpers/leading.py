@@ -180,3 +180,12 @@ def repeated_names_note(indicators: pd.DataFrame) -> str | None:
     groups = [[str(int(n)) for n in g["indicator_no"]] for _, g in dup.groupby("indicator", sort=False)]
     said = "; ".join(" және ".join([", ".join(g[:-1]), g[-1]] if len(g) > 1 else g) for g in groups)
     return f"{said}-көрсеткіштердің атауы слайдта бірдей берілген."
+
+
+def slide_label(source: Any) -> str | None:
+    """"«Blog for sharing experience…» слайды" from a ``source`` cell such as
+    "slide «Blog for sharing experience…» (platform sections)" (None when it names no slide)."""
+    import re
+
+    m = re.search(r"«[^»]*»", "" if source is None or pd.isna(source) else str(source))
+    return None if m is None else f"{m.group(0)} слайды"
