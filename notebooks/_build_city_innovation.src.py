@@ -212,11 +212,32 @@ if t2.empty:
     skipped.append("levels_semester")
     note(f"{periods.label(period, 'attr')} деңгейлер бойынша жобалар туралы дерек жоқ.")
 else:
+    t2_caption = cap.table(f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
+                           "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы")
+    # a «Барлығы» cell computed from the levels that differs from the printed one carries its
+    # mark (the analyst's decisions.yaml may keep the printed value instead)
+    t2_marks = {}
+    for i in t2.index[t2[("level", "")] == ci.TOTAL]:
+        for per in [prev_period, period]:
+            printed = tables.only(d["levels_semester"], period=per, row_type="total")
+            for measure, head_label in [("projects", "Жартыжылдықтағы жобалар саны"),
+                                        ("orgs", "Жартыжылдықтағы ББҰ саны")]:
+                col = (head_label, per)
+                if printed.empty or col not in t2.columns:
+                    continue
+                fig = f"semester_{measure}_total_{per.replace('-', '_').lower()}"
+                t2.loc[i, col] = ledger.choose(
+                    fig, computed=t2.loc[i, col], declared=ci.value(printed, measure),
+                    label=f"{t2_caption.split('.')[0]}, «{ci.TOTAL}» жолы, {periods.label(per)}: "
+                          f"{head_label[0].lower()}{head_label[1:]}", where="деңгейлер бойынша сандардың қосындысы")
+                t2_marks[(i, col)] = fig
     display(present.table(
-        ci.numbered(t2, ("level", ""), ("№", "")),
-        cap.table(f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
-                  "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы"),
-        labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year}))
+        ci.numbered(t2, ("level", ""), ("№", "")), t2_caption, marks=t2_marks, ledger=ledger,
+        labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year},
+        note=("Белгі қойылған «Барлығы» мәні құжатта басқаша басылған: деңгейлер бойынша сандардың "
+              "қосындысы алынды; екі мән де «Түзетулер» кестесінде."
+              if any(getattr(ledger.get(f), "kept", "declared") != "declared"
+                      for f in t2_marks.values()) else None)))
 sem_prev = ci.level_totals(d["levels_semester"], prev_period)
 glue("semester_projects_prev_year", sem_prev["projects"])
 glue("semester_orgs_prev_year", sem_prev["orgs"])
