@@ -116,23 +116,26 @@ glue("pupils_international", ci.value(head, "pupils", kind_key="international"))
 glue("pupils_international_pct", ci.value(head, "pupils_pct", kind_key="international"))
 glue("pupils_city", ci.value(head, "pupils", kind_key="city"))
 glue("pupils_city_pct", ci.value(head, "pupils_pct", kind_key="city"))
-glue("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count is not in the data
-     ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct", row_type="total"))
+glue_forms("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count is not in the data
+           ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct",
+                    row_type="total"), "poss", pct=True)
 ''')
 
 md("ci-ma-headline-1", '''
 {{ order_label }} (№{{ order_no }}) негізінде білім беру ұйымдарында
-{{ projects_total }} инновациялық жоба іске асырылуда: {{ school_year }} оқу жылына
-{{ projects_opened }} инновациялық жоба ашылды және өткен оқу жылынан {{ projects_extended }}
-инновациялық жобаның іске асыру мерзімі ұзартылды, оның ішінде:
+{{ projects_total }} инновациялық жоба іске асырылуда, оның ішінде:
 
 1. Халықаралық жобалар – {{ projects_international }} ({{ international_project_names }}),
    білім алушылар саны {{ pupils_international }} немесе {{ pupils_international_pct }};
 2. Қалалық жобалар – {{ projects_city }} (білім алушылар саны {{ pupils_city }} немесе
    {{ pupils_city_pct }}).
 
+Білім беру деңгейлері бойынша саналған жобалар саны ({{ levels_yearly_table_no }}) – {{ year_projects }}{{ projects_by_level_note }}:
+{{ school_year }} оқу жылына {{ projects_opened }} инновациялық жоба ашылды ({{ levels_opened_table_no }})
+және өткен оқу жылынан {{ projects_extended }} инновациялық жобаның іске асыру мерзімі ұзартылды.
+
 Сонымен, {{ projects_total }} инновациялық жобаға {{ pupils_total }} оқушы қатысады, бұл
-елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct }} құрайды.
+елорданың барлық білім алушыларының {{ pupils_of_all_city_pupils_pct_poss }}.
 ''', section="headline")
 
 code("ci-co-code-2", '''
@@ -181,10 +184,15 @@ t1 = ci.by_level(d["levels_opened"], [prev_year, year],
 if t1.empty:
     skipped.append("levels_opened")
     note(f"{periods.label(year, 'loc')} ашылған жобалар туралы дерек жоқ.")
+    glue("levels_opened_table_no", None)
 else:
+    t1_caption = cap.table(source=["levels_opened"], text=f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
+                           "инновациялық жобалардың саны (ашылған оқу жылы бойынша)")
+    glue("levels_opened_table_no", t1_caption.split(".")[0])        # "1-кесте", for the intro
     display(present.table(
-        t1, cap.table(source=["levels_opened"], text=f"{periods.label(period, 'loc')} жүзеге асырылатын білім беру ұйымдарымен "
-                      "инновациялық жобалардың саны (ашылған оқу жылы бойынша)"),
+        t1, t1_caption,
+        figures={(i, (year, "Инновациялық жобалар саны")): "projects_opened"
+                 for i in t1.index[t1[("level", "")] == ci.TOTAL]},
         labels={"level": "Білім беру ұйымының деңгейі",
                 prev_year: f"{prev_year} оқу жылында ашылған",
                 year: f"{year} оқу жылында ашылған"}))
@@ -204,11 +212,32 @@ if t2.empty:
     skipped.append("levels_semester")
     note(f"{periods.label(period, 'attr')} деңгейлер бойынша жобалар туралы дерек жоқ.")
 else:
+    t2_caption = cap.table(source=["levels_semester"], text=f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
+                           "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы")
+    # a «Барлығы» cell computed from the levels that differs from the printed one carries its
+    # mark (the analyst's decisions.yaml may keep the printed value instead)
+    t2_marks = {}
+    for i in t2.index[t2[("level", "")] == ci.TOTAL]:
+        for per in [prev_period, period]:
+            printed = tables.only(d["levels_semester"], period=per, row_type="total")
+            for measure, head_label in [("projects", "Жартыжылдықтағы жобалар саны"),
+                                        ("orgs", "Жартыжылдықтағы ББҰ саны")]:
+                col = (head_label, per)
+                if printed.empty or col not in t2.columns:
+                    continue
+                fig = f"semester_{measure}_total_{per.replace('-', '_').lower()}"
+                t2.loc[i, col] = ledger.choose(
+                    fig, computed=t2.loc[i, col], declared=ci.value(printed, measure),
+                    label=f"{t2_caption.split('.')[0]}, «{ci.TOTAL}» жолы, {periods.label(per)}: "
+                          f"{head_label[0].lower()}{head_label[1:]}", where="деңгейлер бойынша сандардың қосындысы")
+                t2_marks[(i, col)] = fig
     display(present.table(
-        ci.numbered(t2, ("level", ""), ("№", "")),
-        cap.table(source=["levels_semester"], text=f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
-                  "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы"),
-        labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year}))
+        ci.numbered(t2, ("level", ""), ("№", "")), t2_caption, marks=t2_marks, ledger=ledger,
+        labels={"level": "Білім беру ұйымының деңгейі", prev_period: prev_year, period: year},
+        note=("Белгі қойылған «Барлығы» мәні құжатта басқаша басылған: деңгейлер бойынша сандардың "
+              "қосындысы алынды; екі мән де «Түзетулер» кестесінде."
+              if any(getattr(ledger.get(f), "kept", "declared") != "declared"
+                      for f in t2_marks.values()) else None)))
 sem_prev = ci.level_totals(d["levels_semester"], prev_period)
 glue("semester_projects_prev_year", sem_prev["projects"])
 glue("semester_orgs_prev_year", sem_prev["orgs"])
@@ -300,6 +329,8 @@ intl_all = ci.value(intl_now, "orgs", category_key="all") if len(intl_now) else 
 glue("state_orgs_total", state_total)
 for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special", "additional"]:
     glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
+binom = tables.only(state, level_key="binom")["level"] if len(state) else state
+glue("state_orgs_binom_label", binom.iloc[0] if len(binom) else None)
 glue("international_orgs", intl_all)
 glue_forms("international_orgs_of_state_pct", None if intl_all is None or not state_total
            else ledger.choose("international_orgs_of_state_pct", computed=tables.share(intl_all, state_total),
@@ -329,6 +360,8 @@ for name, g in [("global_scholars", gs), ("ib", ib)]:
     glue(f"{name}_orgs_change", g["change"])
     glue(f"{name}_orgs_change_pct", g["change_pct"])
     glue(f"{name}_orgs_verb", None if g["change"] is None else kz.verb(g["change"]))
+    named = tables.only(d["project_orgs"], project_key=name, period=year)["project_name"]
+    glue(f"{name}_name", named.iloc[0] if len(named) else None)   # as the text prints it («IB»)
 ''')
 
 md("ci-ma-state-orgs-1", '''
@@ -344,11 +377,11 @@ md("ci-ma-project-growth-1", '''
 Өткен {{ prev_school_year }} оқу жылымен салыстырғанда білім беру ұйымдарында келесі
 халықаралық жобалардың іске асырылу деңгейінің өскені байқалады:
 
-1. «Global Scholars» {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
+1. {{ global_scholars_name }} {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
    білім беру ұйымынан {{ school_year }} оқу жылындағы {{ global_scholars_orgs }} білім беру
    ұйымына дейін {{ global_scholars_orgs_verb }}, яғни {{ global_scholars_orgs_change:signed }} ББҰ немесе
    {{ global_scholars_orgs_change_pct }};
-2. «IB» {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
+2. {{ ib_name }} {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
    {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін {{ ib_orgs_verb }}, яғни
    {{ ib_orgs_change:signed }} ББҰ немесе {{ ib_orgs_change_pct }}.
 ''', section="project_growth")
@@ -370,7 +403,7 @@ md("ci-ma-state-orgs-2", '''
 {{ city }} қаласы бойынша {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінде
 {{ state_orgs_preschool }} мектепке дейінгі білім беру, {{ state_orgs_departmental }}
 ведомстволық білім беру, {{ state_orgs_secondary }} орта білім беру ұйымдары (оның ішінде
-{{ state_orgs_binom }} BINOM Schools), {{ state_orgs_tvet }} ТжКБ, {{ state_orgs_special }}
+{{ state_orgs_binom }} {{ state_orgs_binom_label }}), {{ state_orgs_tvet }} ТжКБ, {{ state_orgs_special }}
 арнайы білім беру, {{ state_orgs_additional }} қосымша білім беру ұйымдары бар.
 ''', section="state_orgs")
 
@@ -404,6 +437,13 @@ y_prev = ci.level_totals(d["levels_yearly"], prev_year)
 y_now = ci.level_totals(d["levels_yearly"], year)
 glue("year_projects_prev_year", y_prev["projects"])
 glue("year_projects", y_now["projects"])
+# two quantities: projects by kind (the intro, 1-сурет) and projects summed over the levels
+# (1- and 4-кесте; a project run at several levels counts at each): said when they differ
+projects_by_kind = ci.value(head, "projects", row_type="total") if len(head) else None
+glue("projects_by_level_note",
+     "" if None in (y_now["projects"], projects_by_kind) or y_now["projects"] == projects_by_kind
+     else " (бір жоба бірнеше деңгейде іске асырылуы мүмкін, сондықтан бұл сан жоғарыдағы "
+          f"{kz.numeral(projects_by_kind, 'abl')} өзгеше)")
 glue("year_projects_change", None if None in (y_prev["projects"], y_now["projects"])
      else tables.change(y_prev["projects"], y_now["projects"]))
 glue("year_orgs_prev_year", y_prev["orgs"])
@@ -436,9 +476,9 @@ if None in (y_prev["projects"], y_now["projects"]):
 ''')
 
 md("ci-ma-levels-yearly-growth-1", '''
-Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында
-{{ year_projects_prev_year }} инновациялық жоба іске асырылса, {{ school_year }} оқу жылында
-олардың саны {{ year_projects_change_text }}{{ year_projects_reason }}: инновациялық жобалар саны {{ year_projects }} болды, ал
+Осылайша, егер {{ prev_school_year }} оқу жылында білім беру ұйымдарында (білім беру
+деңгейлері бойынша саналғанда) {{ year_projects_prev_year }} инновациялық жоба іске асырылса,
+{{ school_year }} оқу жылында олардың саны {{ year_projects_change_text }}{{ year_projects_reason }}: деңгейлер бойынша инновациялық жобалар саны {{ year_projects }} болды, ал
 инновациялық жобаларды іске асыратын ұйымдар саны {{ year_orgs }} болды, яғни
 {{ prev_school_year }} оқу жылымен салыстырғанда {{ year_orgs_change_text }}{{ year_orgs_caveat }}.
 ''', section="levels_yearly_growth")
@@ -449,12 +489,19 @@ t4 = ci.by_level(d["levels_yearly"], [prev2_year, prev_year, year],
 if t4.empty:
     skipped.append("levels_yearly")
     note(f"{periods.label(year, 'loc')} жылдар бойынша динамика туралы дерек жоқ.")
+    glue("levels_yearly_table_no", None)
 else:
     shown_years = [c for c in t4.columns.get_level_values(1).unique() if c]
+    t4_caption = cap.table(source=["levels_yearly"], text=f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
+                           "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы")
+    glue("levels_yearly_table_no", t4_caption.split(".")[0])     # "4-кесте", for the intro
+    t4_total = t4.index[t4[("level", "")] == ci.TOTAL]
     display(present.table(
-        ci.numbered(t4, ("level", ""), ("№", "")),
-        cap.table(source=["levels_yearly"], text=f"{'–'.join([shown_years[0], shown_years[-1]]) if len(shown_years) > 1 else year} "
-                  "оқу жылдарында білім беру ұйымдары енгізетін инновациялық жобалар санының динамикасы"),
+        ci.numbered(t4, ("level", ""), ("№", "")), t4_caption,
+        figures={**{(i, ("Жобалар саны", y)): name for i in t4_total for y, name in
+                    [(year, "year_projects"), (prev_year, "year_projects_prev_year")]},
+                 **{(i, ("Білім беру ұйымдарының саны", y)): name for i in t4_total for y, name in
+                    [(year, "year_orgs"), (prev_year, "year_orgs_prev_year")]}},
         labels={"level": "Білім беру ұйымының деңгейі"}))
 ''')
 

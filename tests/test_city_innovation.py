@@ -54,6 +54,15 @@ def test_reproduces_seed_2023_2024_s2(city_project, tmp_path):
     assert round(s["pupils_international_pct"], 1) == 80.5
     assert s["pupils_of_all_city_pupils_pct"] == 8.6
     assert s["projects_opened"] == 2
+    # «… білім алушыларының 8,6%-ы» (a glued form, no ending typed after a placeholder)
+    assert s["pupils_of_all_city_pupils_pct_poss"] == "8,6%-ы"
+    # two quantities, said as two: 10 projects by kind, 11 summed over the levels (4-кесте)
+    assert s["levels_yearly_table_no"] == "4-кесте" and s["levels_opened_table_no"] == "1-кесте"
+    assert "10-нан өзгеше" in s["projects_by_level_note"]
+    shown = {(f["name"], f["value"]) for f in s["esep_figures_shown"]}
+    assert {("year_projects", 11), ("projects_opened", 2), ("year_orgs", 89)} <= shown
+    assert (s["global_scholars_name"], s["ib_name"], s["state_orgs_binom_label"]) == (
+        "«Global Scholars»", "«IB»", "BINOM Schools")
     # tables 1, 2, 4 (computed totals: 2-кесте's printed 11 and 91 do not add up)
     assert (s["opened_projects_prev_year"], s["opened_orgs_prev_year"]) == (27, 91)
     assert (s["semester_projects"], s["semester_orgs"]) == (12, 89)
@@ -125,7 +134,10 @@ def test_other_period_runs_and_skips_missing_sections(city_project, tmp_path):
     text = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", []))
     assert "іс-шаралар туралы дерек жоқ" in text
-    assert "<caption>1-кесте. " in text and "<caption>5-кесте" not in text.replace("Басылған", "")
+    # 1-, 2- and 4-кесте of the seed (here 1-3), «Түзетулер» (2-кесте's «Барлығы» 113 computed
+    # from the levels, 91 printed: marked) and the text checks; nothing else
+    assert "<caption>1-кесте. " in text and "<caption>6-кесте" not in text
+    assert 'data-declared="91"' in text and "Құжаттағы мәннен өзгеше көрсетілген сандар" in text
 
 
 def test_decision_file_changes_what_the_report_shows(city_project, tmp_path):

@@ -19,6 +19,27 @@ SLUGS = ["nur-sultan", "almaty-city", "shymkent", "aktobe", "akmola", "almaty-ob
 
 # --- fast checks (no kernel) ---------------------------------------------------------
 
+
+def test_text_items_lists_and_repeated_indicator_names():
+    import pandas as pd
+
+    from helpers import leading
+
+    t = pd.DataFrame({"key": ["stage", "stage", "goal"], "item": [2, 1, 1],
+                      "title": ["Екінші", "Бірінші", None], "text": ["оқыту;", "талдау", "мақсат"]})
+    items = leading.text_items(t, "stage")
+    assert items["title"].tolist() == ["Бірінші", "Екінші"] and items["text"].tolist() == ["талдау", "оқыту"]
+    assert leading.text_value(t, "goal") == "мақсат" and leading.text_value(t, "absent") is None
+    assert leading.markdown_list(["а;", "б."]) == "- а;\n- б."
+    assert leading.markdown_list(["а", "б"], numbered=True) == "1. а;\n2. б."
+    assert leading.markdown_list([]) is None
+    ind = pd.DataFrame({"indicator_no": [6, 7, 8], "indicator": ["A", "B", "B"]})
+    assert leading.repeated_names_note(ind) == "7 және 8-көрсеткіштердің атауы слайдта бірдей берілген."
+    assert leading.repeated_names_note(ind.iloc[:2]) is None
+    assert leading.slide_label("slide «Механизм» (map)") == "«Механизм» слайды"
+    assert leading.slide_label("no slide named") is None
+
+
 def test_template_is_thin_and_clean():
     nb = nbformat.read(TEMPLATE, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -134,6 +155,15 @@ def test_country_report_reproduces_the_seed(country):
     # the country report's region paragraph describes the first-ranked region
     assert (s["region_name"], s["region_leading_schools"], s["region_leading_rank"]) == ("Түркістан обл.", 118, 1)
     assert s["report_place"] == "Қазақстан Республикасы"
+    # the slides' words, from texts.csv / quoted.csv (never typed into the notebook)
+    assert s["slides_date_attr"] == "2019 жылғы 24 қазандағы"
+    assert s["slides_source"].startswith("«Назарбаев Зияткерлік мектептері» ДББҰ тәжірибесін тарату департаменті")
+    assert s["context_sources"].startswith("Оксфорд Университеті және Deloitte LLP, 2014; Сколково, 2015")
+    assert (s["digital_economy_by_year"], s["unemployment_horizon_years"], s["uk_robots_by_year"]) == ("2025", "25", "2030")
+    assert s["programme_goal"].startswith("білім берудің жаңартылған мазмұнын енгізу")
+    assert s["programme_stages_count"] == 3
+    assert s["study_directions"].count("\n- ") == 3
+    assert s["publications"].count("\n") == 3 and "4. \"Жаңа буын мектебі\"" in s["publications"]
 
 
 @pytest.mark.integration

@@ -105,6 +105,24 @@ def test_passport_rows_numbers_list_items():
     assert out["label"].tolist() == ["Атауы", "Міндеттері"]
 
 
+def test_order_preamble_points_signature_and_paragraphs():
+    o = pd.DataFrame({"key": ["basis_issuer", "basis_date", "basis_number", "purpose", "point", "point"],
+                      "item": [1, 1, 1, 1, 2, 1],
+                      "value": ["Білім басқармасы", "2022-09-26", "763", "бақылау.", "екі.", "бір;"]})
+    assert ob.order_preamble(o) == ("Білім басқармасының 2022 жылғы 26 қыркүйектегі №763 бұйрығына "
+                                    "сәйкес бақылау мақсатында")
+    # items in item order; one separator each, never ";;" or ".;"
+    assert ob.numbered_points(o) == "1. бір;\n2. екі."
+    assert ob.order_preamble(o[o["key"] != "basis_number"]) is None
+    assert ob.numbered_points(o[o["key"] != "point"]) is None
+    p = pd.DataFrame({"key": ["issuer", "name", "leader"], "label": ["Басқарма басшысы", "Атауы", "Жетекші"],
+                      "item": [1, 1, 1], "value": ["Е.Сафуллин", "X", "Y"]})
+    assert ob.signature(p) == "Басқарма басшысы Е.Сафуллин"
+    t = pd.DataFrame({"key": ["conclusion", "conclusion", "other"], "item": [2, 1, 1], "text": ["Б.", "А.", "В."]})
+    assert ob.paragraphs(t, "conclusion") == "А.\n\nБ."
+    assert ob.paragraphs(t, "absent") is None
+
+
 def test_slips_stacks_and_relabels():
     a = pd.DataFrame({"period": ["2024"], "level": ["Республикалық"], "column": ["share_pct"],
                       "declared": [28.6], "computed": [26.2], "difference": [-2.4]})
@@ -231,6 +249,15 @@ def test_oblast_2023_2024_reproduces_seed_totals(run):
             assert s[f"teacher_achievements_{lvl}_{y}"] == n, (lvl, y)
     assert s["teacher_categories_total_change"] == 751 - 651
 
+    # the seed's order, from order.csv / passport.csv: basis №763 of 2022, six points, signatory
+    assert s["order_heading"] == "Батыс Қазақстан облысы білім басқармасының 2024 жылғы 28 қарашадағы №1402 бұйрығы"
+    assert s["order_preamble"].startswith("Білім басқармасының 2022 жылғы 26 қыркүйектегі №763 бұйрығына сәйкес")
+    assert s["order_points"].count("\n") == 5 and s["order_points"].startswith("1. 2025–2027 жылдары")
+    assert "6. Бұйрықтың орындалуын бақылау" in s["order_points"]
+    assert s["order_signatory"] == "Басқарма басшысы Е.Сафуллин"
+    assert s["conclusion"].startswith("Эксперименттік жобаға қатысып отырған 11 мектептің")
+    assert not {"order", "conclusion"} & set(s["sections_skipped"])
+
 
 @pytest.mark.integration
 def test_oblast_2023_2024_percent_rows_and_slips(run):
@@ -264,6 +291,8 @@ def test_oblast_2022_2023_is_a_two_year_window(run):
     assert s["ranking_leaders"] == "Бөкейорда"             # 94 republic-level in 2023
     assert "project_open_lessons" not in s                 # three-year totals: 2023-2024 only
     assert s["declared_mismatches"] == 4
+    # the order (№1402) and the conclusion close the 2023-2024 results: not shown here
+    assert {"order", "conclusion"} <= set(s["sections_skipped"])
 
 
 @pytest.mark.integration
@@ -276,6 +305,8 @@ def test_district_report_compares_with_oblast(run):
     assert s["teacher_achievements_total_2024"] == 15 + 6 + 1
     assert s["district_rank_2024"] == 5
     assert s["knowledge_quality_district_pct"] == 57.0
+    # the order concerns every district; the conclusion (all 11 schools) is the oblast's
+    assert "order" not in s["sections_skipped"] and "conclusion" in s["sections_skipped"]
 
 
 @pytest.mark.integration

@@ -138,3 +138,54 @@ def declared_vs_computed(df: pd.DataFrame, label_col: str, value_cols: Sequence[
     diff.insert(0, "table", table)
     return diff[cols].reset_index(drop=True)
 
+
+
+# --- the slides' words (texts.csv) ----------------------------------------------------
+
+def text_items(texts: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of one ``texts.csv`` key in ``item`` order, as ``title`` / ``text``
+    (a printed trailing ``;`` or ``.`` of a list item dropped)."""
+    rows = texts[texts["key"] == key].sort_values("item", kind="stable")
+    out = pd.DataFrame({
+        "title": [None if pd.isna(t) or not str(t).strip() else str(t).strip() for t in rows["title"]]
+        if "title" in rows else [None] * len(rows),
+        "text": [str(t).strip().rstrip(";").strip() for t in rows["text"]],
+    })
+    return out.reset_index(drop=True)
+
+
+def text_value(texts: pd.DataFrame, key: str) -> str | None:
+    """The single text of a ``texts.csv`` key (None when absent)."""
+    items = text_items(texts, key)
+    return None if items.empty else items["text"].iloc[0]
+
+
+def markdown_list(items: Sequence[str], numbered: bool = False) -> str | None:
+    """Items as a Markdown list ("- a;" … "- z." or "1. a;" …); None for no items.
+    An item's own final ``.``/``;`` is not doubled."""
+    items = [str(i).strip().rstrip(".;").strip() for i in items]
+    if not items:
+        return None
+    last = len(items) - 1
+    return "\n".join(f"{f'{n + 1}.' if numbered else '-'} {t}{'.' if n == last else ';'}"
+                     for n, t in enumerate(items))
+
+
+def repeated_names_note(indicators: pd.DataFrame) -> str | None:
+    """"7 және 8-көрсеткіштердің атауы слайдта бірдей берілген." when indicators share
+    one printed name (numbers from ``indicator_no``); None when every name is unique."""
+    dup = indicators[indicators.duplicated("indicator", keep=False)]
+    if dup.empty:
+        return None
+    groups = [[str(int(n)) for n in g["indicator_no"]] for _, g in dup.groupby("indicator", sort=False)]
+    said = "; ".join(" және ".join([", ".join(g[:-1]), g[-1]] if len(g) > 1 else g) for g in groups)
+    return f"{said}-көрсеткіштердің атауы слайдта бірдей берілген."
+
+
+def slide_label(source: Any) -> str | None:
+    """"«Blog for sharing experience…» слайды" from a ``source`` cell such as
+    "slide «Blog for sharing experience…» (platform sections)" (None when it names no slide)."""
+    import re
+
+    m = re.search(r"«[^»]*»", "" if source is None or pd.isna(source) else str(source))
+    return None if m is None else f"{m.group(0)} слайды"

@@ -236,6 +236,56 @@ def order_line(passport: pd.DataFrame, oblast: str) -> str:
     return f"{oblast} білім басқармасының {when}№{num} бұйрығы"
 
 
+def order_value(order: pd.DataFrame, key: str) -> Any:
+    """The single ``value`` of an ``order.csv`` key (None when absent)."""
+    v = order[order["key"] == key].sort_values("item")["value"]
+    return None if v.empty else v.iloc[0]
+
+
+def order_preamble(order: pd.DataFrame) -> str | None:
+    """The order's basis and purpose as one clause, from ``order.csv``:
+    "Білім басқармасының 2022 жылғы 26 қыркүйектегі №763 бұйрығына сәйкес … мақсатында".
+    None when the data has no basis row."""
+    from . import kazakh
+
+    issuer, num = order_value(order, "basis_issuer"), order_value(order, "basis_number")
+    if issuer is None or num is None:
+        return None
+    *head, last = str(issuer).split()
+    who = " ".join([*head, kazakh.inflect(last, "gen")])
+    date = order_value(order, "basis_date")
+    when = "" if date is None else kazakh.date_attr(date) + " "
+    purpose = order_value(order, "purpose")
+    return (f"{who} {when}№{num} бұйрығына сәйкес"
+            + ("" if purpose is None else f" {str(purpose).strip().rstrip('.')} мақсатында"))
+
+
+def numbered_points(order: pd.DataFrame, key: str = "point") -> str | None:
+    """The order's numbered points as a Markdown list ("1. …;" … "6. …."), items in
+    ``item`` order; a printed trailing ``;`` or ``.`` is not doubled. None when absent."""
+    items = order[order["key"] == key].sort_values("item")
+    if items.empty:
+        return None
+    texts = [str(v).strip().rstrip(".;").strip() for v in items["value"]]
+    return "\n".join(f"{int(i)}. {t}{';' if n < len(texts) - 1 else '.'}"
+                     for n, (i, t) in enumerate(zip(items["item"], texts)))
+
+
+def signature(passport: pd.DataFrame) -> str | None:
+    """"Басқарма басшысы Е.Сафуллин": the passport's ``issuer`` row (label = the post)."""
+    rows = passport[passport["key"] == "issuer"]
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    return " ".join(str(x).strip() for x in (r.get("label"), r["value"]) if not fmt.is_missing(x))
+
+
+def paragraphs(texts: pd.DataFrame, key: str) -> str | None:
+    """The ``text`` paragraphs of one key of a texts table, blank-line separated (None when absent)."""
+    rows = texts[texts["key"] == key].sort_values("item")
+    return None if rows.empty else "\n\n".join(str(t).strip() for t in rows["text"])
+
+
 def percent_base_note(bases: pd.DataFrame, table: str, what: str) -> str:
     """The "%" row note from ``percent_base.csv``: the base and how the seed cut it."""
     b = bases[bases["table"] == table]
