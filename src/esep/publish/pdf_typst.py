@@ -56,7 +56,7 @@ PREAMBLE = r"""
 #let esep-place = %(place)s
 #let esep-id = %(ident)s
 #set document(title: esep-title)
-#set text(font: "%(font)s", size: 10pt, lang: "kk", hyphenate: false)
+#set text(font: ("%(font)s", "Libertinus Serif"), size: 10pt, lang: "kk", hyphenate: false)
 #set par(justify: false, leading: 0.55em, spacing: 0.9em)
 #set page(
   paper: "a4",
