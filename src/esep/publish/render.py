@@ -149,12 +149,25 @@ def _layout_outputs(nb) -> None:
                 data["text/html"] = f'{hint}<div class="esep-frame{wide}">{text}</div>'
 
 
+def _frame_loose_tables(body: str) -> str:
+    """Tables written in markdown cells (the data-quality appendix) get a scroll frame too."""
+    out, pos = [], 0
+    for m in re.finditer(r"<table\b.*?</table>", body, re.S):
+        before = body[max(0, m.start() - 300): m.start()]
+        framed = before.rfind('class="esep-frame') > before.rfind("</div>")
+        out.append(body[pos:m.start()])
+        out.append(m.group(0) if framed else f'<div class="esep-frame">{m.group(0)}</div>')
+        pos = m.end()
+    return "".join(out) + body[pos:]
+
+
 def render_html(nb, *, title: str, period: str, place: str | None = None,
                 fingerprint: str = "", built: datetime | None = None) -> str:
     rnb = reader_notebook(nb)
     _layout_outputs(rnb)
     body, _ = _exporter().from_notebook_node(rnb)
     body = _demote_h1(body).replace('alt="No description has been provided for this image"', 'alt="Сурет"')
+    body = _frame_loose_tables(body)
     built = built or datetime.now()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return _page_template().render(
