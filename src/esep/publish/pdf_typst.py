@@ -37,7 +37,8 @@ FONT = "DejaVu Sans"
 # at 8.5 pt and at the smallest table type; beyond the latter -> a landscape section
 _BASE_PT, _MIN_PT = 8.5, 6.5
 _PORTRAIT_EM_AT_BASE = 60
-_HEADER_CHARS = 118         # running header: characters of 7.5 pt text on one line
+_HEADER_CHARS = 96
+_PORTRAIT_PT, _LANDSCAPE_PT = 174 / 25.4 * 72, 259 / 25.4 * 72     # text block widths         # running header: characters of 7.5 pt text on one line
 
 _lock = threading.Lock()
 
@@ -88,8 +89,8 @@ PREAMBLE = r"""
 #set figure(gap: 2mm)
 #show figure.caption: set text(9pt, style: "italic", fill: rgb("#5b6475"))
 #show outline.entry: set text(9.5pt)
-#let esep-caption(body) = block(sticky: true, below: 1.5mm, above: 3mm, text(9pt, weight: "bold", body))
-#let esep-note(body) = block(above: 1.5mm, below: 3mm, text(8pt, fill: rgb("#5b6475"), body))
+#let esep-caption(body) = block(sticky: true, below: 0pt, above: 0pt, text(9pt, weight: "bold", body))
+#let esep-note(body) = block(above: 1.5mm, below: 0pt, text(8pt, fill: rgb("#5b6475"), body))
 """
 
 
@@ -155,22 +156,37 @@ def _cell_em(c) -> float:
     return chars * 0.62 + 1.0
 
 
-def _column_stats(rows) -> tuple[list[float], list[int]]:
-    """Per column: natural width (em) and the longest text of a body cell (characters)."""
+def _cell_max_em(c) -> float:
+    """Width of a cell's text on one line (em), capped: what the column would like."""
+    text = _plain(c)
+    if not text:
+        return 1.0
+    per = 0.70 if c.tag == "th" else 0.62
+    return min(len(text), 60 if c.tag == "th" else 110) * per + 1.0
+
+
+def _column_stats(rows) -> tuple[list[float], list[int], list[float]]:
+    """Per column: the narrowest sensible width (em: headers wrap between words, text at
+    ~22 characters, numbers never), the longest body text (characters) and the widest
+    it would take with every cell on one line (em)."""
     widths: dict[int, float] = {}
     longest: dict[int, int] = {}
+    wide: dict[int, float] = {}
     for tr in rows:
         j = 0
         for c in _cells(tr):
             span = _span(c, "colspan")
             w = _cell_em(c) / span
+            mx = _cell_max_em(c) / span
             for k in range(j, j + span):
                 widths[k] = max(widths.get(k, 0.0), w)
+                wide[k] = max(wide.get(k, 0.0), mx, w)
                 if c.tag == "td" and span == 1:
                     longest[k] = max(longest.get(k, 0), len(_plain(c)))
             j += span
     n = max(widths) + 1 if widths else 0
-    return [widths.get(k, 1.0) for k in range(n)], [longest.get(k, 0) for k in range(n)]
+    return ([widths.get(k, 1.0) for k in range(n)], [longest.get(k, 0) for k in range(n)],
+            [wide.get(k, 1.0) for k in range(n)])
 
 
 def _table_em(table) -> float:
@@ -190,7 +206,24 @@ def needs_landscape(table) -> bool:
     return _table_em(table) * _MIN_PT > _PORTRAIT_EM_AT_BASE * _BASE_PT * 1.02
 
 
+SHORT_TABLE_ROWS = 15    # tables up to this many body rows are kept on one page
 LONG_TEXT = 40     # a column holding text longer than this takes a share of the free width
+SHORT_TEXT = 14    # text columns up to this long keep their natural (auto) width
+
+
+def _numeric_columns(rows_body, ncols: int) -> set[int]:
+    """Columns whose body cells are all numbers (or empty)."""
+    seen: dict[int, bool] = {}
+    for tr in rows_body:
+        j = 0
+        for c in _cells(tr):
+            span = _span(c, "colspan")
+            if span == 1:
+                text = _plain(c)
+                if text:
+                    seen[j] = seen.get(j, True) and bool(_NUMBER.fullmatch(text))
+            j += span
+    return {k for k, v in seen.items() if v}
 
 
 def _table(table, landscape: bool) -> str:
@@ -200,17 +233,27 @@ def _table(table, landscape: bool) -> str:
     rows_body = [tr for tr in rows if tr not in rows_head]
     if not rows_head and rows_body and all(c.tag == "th" for c in _cells(rows_body[0])):
         rows_head, rows_body = [rows_body[0]], rows_body[1:]
-    widths, longest = _column_stats(rows)
+    widths, longest, wide = _column_stats(rows)
     ncols = len(widths)
     if not ncols:
         return ""
     em = sum(widths)
     size = _BASE_PT if landscape else _table_size(em)
-    # columns: sized by their content; long text columns share what is left of the width
-    # (so a table of notes is as wide as the text block instead of a narrow tall strip)
-    long_cols = {k for k in range(ncols) if longest[k] > LONG_TEXT}
-    cols = ", ".join(f"{max(1, round(min(longest[k], 200) / 10))}fr" if k in long_cols else "auto"
-                     for k in range(ncols)) + ("," if ncols == 1 else "")
+    # columns sized by their content, as a browser sizes an auto table: each between its
+    # narrowest sensible width (headers wrap between words, text at ~22 characters,
+    # numbers never) and its width on one line, sharing the text width in proportion;
+    # scaled down only when even the narrowest widths do not fit
+    avail = (_LANDSCAPE_PT if landscape else _PORTRAIT_PT) - ncols * 0.5
+    lo = [w * size for w in widths]
+    hi = [w * size for w in wide]
+    if sum(hi) <= avail:
+        natural = hi
+    elif sum(lo) >= avail:
+        natural = [w * avail / sum(lo) for w in lo]
+    else:
+        f = (avail - sum(lo)) / (sum(hi) - sum(lo))
+        natural = [a + (b - a) * f for a, b in zip(lo, hi)]
+    cols = ", ".join(f"{w:.1f}pt" for w in natural) + ("," if ncols == 1 else "")
 
     def cell(c, head: bool, total: bool) -> str:
         body = "[" + _inline(c).strip() + "]"
@@ -240,13 +283,27 @@ def _table(table, landscape: bool) -> str:
         body_cells += [cell(c, False, total) for c in _cells(tr)]
     stripes = 'fill: (_, y) => if y >= %d and calc.odd(y - %d) { rgb("#f7f8fa") },' % (
         len(rows_head), len(rows_head))
-    parts = []
     cap = table.find("caption")
-    if cap is not None and _plain(cap):
-        parts.append(f"#esep-caption[{_inline(cap)}]")
+    caption = f"#esep-caption[{_inline(cap)}]\n" if cap is not None and _plain(cap) else ""
     header = f"table.header(repeat: true, {', '.join(head_cells)})," if head_cells else ""
-    parts.append(f"#block(width: 100%, above: 0pt, below: 3mm)[#set text({size}pt)\n"
-                 f"#table(columns: ({cols}), {stripes}\n{header}\n{', '.join(body_cells)})]")
+    nxt = table.getnext()
+    note = ""
+    if nxt is not None and nxt.tag == "p" and "esep-table-note" in _classes(nxt):
+        nxt.set("data-esep-done", "1")          # the note goes with the table, not after it
+        note = f"\n#esep-note[{_inline(nxt).strip()}]"
+    # a short table (with its caption and note) is never split; a long one breaks between
+    # rows, repeating its header, and its note stays with its last rows (table footer)
+    short = len(rows_body) <= SHORT_TABLE_ROWS
+    footer = ""
+    if note and not short:
+        footer = (f"table.footer(repeat: false, table.cell(colspan: {ncols}, stroke: none, "
+                  f"inset: (x: 0pt, y: 2pt), fill: none, [{note.strip()}])),")
+        note = ""
+    table_src = (f"#block(width: 100%, above: 1.5mm, below: 0pt)[#set text({size}pt)\n"
+                 f"#table(columns: ({cols}), {stripes}\n{header}\n{', '.join(body_cells)},\n{footer})]")
+    breakable = "false" if short else "true"
+    parts = [f"#block(width: 100%, above: 3mm, below: 4mm, breakable: {breakable})[\n"
+             f"{caption}{table_src}{note}\n]"]
     return "\n".join(parts)
 
 
@@ -287,7 +344,7 @@ class _Builder:
             self.out.append(f"#heading(level: {min(level, 3)})[{_inline(el).strip()}]")
         elif tag == "p":
             body = _inline(el).strip()
-            if not body or "esep-scroll-hint" in cls:
+            if not body or "esep-scroll-hint" in cls or el.get("data-esep-done"):
                 return
             if "esep-table-note" in cls:
                 self.out.append(f"#esep-note[{body}]")
