@@ -102,7 +102,7 @@ def _demote_h1(body: str) -> str:
 
 # a table wider than this (em at its own size) does not fit a 390 px phone screen: it
 # scrolls in its own frame, under a hint saying so (templates/report.css)
-PHONE_TABLE_EM = 30
+PHONE_TABLE_EM = 38
 
 
 def _figure_html(mime: str, data: str, caption: str) -> str:
