@@ -56,7 +56,7 @@ PREAMBLE = r"""
 #let esep-title = %(title)s
 #let esep-place = %(place)s
 #let esep-id = %(ident)s
-#set document(title: esep-title)
+#set document(title: esep-title, date: none)
 #set text(font: ("%(font)s", "Libertinus Serif"), size: 10pt, lang: "kk", hyphenate: false)
 #set par(justify: false, leading: 0.55em, spacing: 0.9em)
 #set page(
@@ -143,29 +143,42 @@ def _span(c, name: str) -> int:
         return 1
 
 
-def _cell_em(c) -> float:
+def _cell_em(c, text: str | None = None) -> float:
     """Natural width of a cell (em at the table's size): numbers never wrap, text wraps
     at ~22 characters, bold header text wraps between words (as formats.table_width_em)."""
-    text = _plain(c)
+    text = _plain(c) if text is None else text
     if not text:
         return 1.0
     longest = max(len(w) for w in text.split())
     if c.tag == "th":
-        return longest * 0.72 + 1.0
+        return longest * 0.80 + 1.2       # bold Cyrillic is wide
     chars = len(text) if "num" in _classes(c) else max(longest, min(len(text), 22))
     return chars * 0.62 + 1.0
 
 
-def _cell_max_em(c) -> float:
+def _cell_max_em(c, text: str | None = None) -> float:
     """Width of a cell's text on one line (em), capped: what the column would like."""
-    text = _plain(c)
+    text = _plain(c) if text is None else text
     if not text:
         return 1.0
     per = 0.70 if c.tag == "th" else 0.62
     return min(len(text), 60 if c.tag == "th" else 110) * per + 1.0
 
 
+_STATS: dict = {}
+
+
 def _column_stats(rows) -> tuple[list[float], list[int], list[float]]:
+    rows = list(rows)
+    key = tuple(id(r) for r in rows)
+    if key not in _STATS:
+        if len(_STATS) > 256:
+            _STATS.clear()
+        _STATS[key] = (rows, _column_stats_of(rows))       # rows kept: ids stay unique
+    return _STATS[key][1]
+
+
+def _column_stats_of(rows) -> tuple[list[float], list[int], list[float]]:
     """Per column: the narrowest sensible width (em: headers wrap between words, text at
     ~22 characters, numbers never), the longest body text (characters) and the widest
     it would take with every cell on one line (em)."""
@@ -176,13 +189,14 @@ def _column_stats(rows) -> tuple[list[float], list[int], list[float]]:
         j = 0
         for c in _cells(tr):
             span = _span(c, "colspan")
-            w = _cell_em(c) / span
-            mx = _cell_max_em(c) / span
+            text = _plain(c)
+            w = _cell_em(c, text) / span
+            mx = _cell_max_em(c, text) / span
             for k in range(j, j + span):
                 widths[k] = max(widths.get(k, 0.0), w)
                 wide[k] = max(wide.get(k, 0.0), mx, w)
                 if c.tag == "td" and span == 1:
-                    longest[k] = max(longest.get(k, 0), len(_plain(c)))
+                    longest[k] = max(longest.get(k, 0), len(text))
             j += span
     n = max(widths) + 1 if widths else 0
     return ([widths.get(k, 1.0) for k in range(n)], [longest.get(k, 0) for k in range(n)],
@@ -203,9 +217,12 @@ def _table_size(em: float) -> float:
 
 def needs_landscape(table) -> bool:
     """Too wide for the portrait block even at the smallest table type."""
-    return _table_em(table) * _MIN_PT > _PORTRAIT_EM_AT_BASE * _BASE_PT * 1.02
+    # (the estimate is a lower bound with a margin: tables up to ~20 % over it still set
+    # well at 6.5 pt, so the orientation does not alternate for the shipped reports)
+    return _table_em(table) * _MIN_PT > _PORTRAIT_EM_AT_BASE * _BASE_PT * LANDSCAPE_SLACK
 
 
+LANDSCAPE_SLACK = 1.25
 SHORT_TABLE_ROWS = 15    # tables up to this many body rows are kept on one page
 LONG_TEXT = 40     # a column holding text longer than this takes a share of the free width
 SHORT_TEXT = 14    # text columns up to this long keep their natural (auto) width
@@ -413,13 +430,16 @@ def typst_source(page: str, tmp: Path) -> str:
 
     doc = lxml.html.document_fromstring(page)
 
-    def first(xpath):
-        found = doc.xpath(xpath)
-        return " ".join(found[0].text_content().split()) if found else ""
+    body = doc.find("body")
+    head_block = next((el for el in (body if body is not None else []) if el.tag == "header"), None)
 
-    title = first('//*[contains(concat(" ", @class, " "), " report-title ")]')
-    meta = first('//*[contains(concat(" ", @class, " "), " report-meta ")]')
-    built = first('//header//*[contains(concat(" ", @class, " "), " built ")]')
+    def first(cls):
+        for el in (head_block.iter() if head_block is not None else []):
+            if cls in _classes(el):
+                return " ".join(el.text_content().split())
+        return ""
+
+    title, meta, built = first("report-title"), first("report-meta"), first("built")
     head_title = _short(title, max(_HEADER_CHARS - len(meta) - 4, 20))
     out = [PREAMBLE % {"title": _s(head_title), "place": _s(meta), "ident": _s(built), "font": FONT}]
     if title:
@@ -429,10 +449,10 @@ def typst_source(page: str, tmp: Path) -> str:
     if built:
         out.append(f'#block(below: 2mm, text(8.5pt, fill: rgb("#5b6475"), {_s(built)}))')
     out.append('#line(length: 100%, stroke: 2pt + rgb("#1f5f99"))')
-    if doc.xpath('//nav[contains(concat(" ", @class, " "), " toc ")]'):
+    if any(el.tag == "nav" and "toc" in _classes(el) for el in (body if body is not None else [])):
         out.append('#outline(title: text(11pt)[#"Мазмұны"], depth: 2, indent: 4mm)')
         out.append("#v(2mm)")
-    mains = doc.xpath("//main")
+    mains = [el for el in (body if body is not None else []) if el.tag == "main"] or doc.xpath("//main")
     if not mains:
         raise EsepError("PDF (Typst): the page has no <main> element")
     tmp.mkdir(parents=True, exist_ok=True)
