@@ -158,7 +158,7 @@ def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
 # = esep.manifest.KEY_PACKAGES (not imported: importing manifest loads importlib.metadata,
 # ~0.1 s; tests/test_cache.py checks that both agree)
 KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pandas", "pyarrow",
-                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint",
+                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint", "typst",
                 "pypandoc-binary", "pandera")
 
 
