@@ -158,7 +158,7 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
     for path, doc in old:
         console.print(f"[yellow]stale format[/yellow] {path.relative_to(config.ROOT).as_posix()}: older than "
                       f"the report's latest run ({(doc.get('finished') or '')[:16]}); the index does not "
-                      f"link it (`esep render {doc.get('report')} --period {doc.get('period')} "
+                      f"link it (`esep render {doc.get('report')} --period {doc.get('period')}"
                       f"{' --only ' + doc['variant'] if doc.get('variant') else ''} --to {path.suffix[1:]}` renews it)")
 
 
