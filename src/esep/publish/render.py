@@ -103,6 +103,7 @@ def _demote_h1(body: str) -> str:
 # a table wider than this (em at its own size) does not fit a 390 px phone screen: it
 # scrolls in its own frame, under a hint saying so (templates/report.css)
 PHONE_TABLE_EM = 38
+_HINT = '<p class="esep-scroll-hint" aria-hidden="true">Кесте кең: көлденеңінен жылжытыңыз ⟷</p>'
 
 
 def _figure_html(mime: str, data: str, caption: str) -> str:
@@ -144,8 +145,7 @@ def _layout_outputs(nb) -> None:
                 em = max((table_width_em(t) for t in BeautifulSoup(text, "html.parser").find_all("table")),
                          default=0)
                 wide = " esep-wide" if em > PHONE_TABLE_EM else ""
-                hint = ('<p class="esep-scroll-hint" aria-hidden="true">Кесте кең: '
-                        'көлденеңінен жылжытыңыз ⟷</p>') if wide else ""
+                hint = _HINT if wide else ""
                 data["text/html"] = f'{hint}<div class="esep-frame{wide}">{text}</div>'
 
 
@@ -153,10 +153,19 @@ def _frame_loose_tables(body: str) -> str:
     """Tables written in markdown cells (the data-quality appendix) get a scroll frame too."""
     out, pos = [], 0
     for m in re.finditer(r"<table\b.*?</table>", body, re.S):
-        before = body[max(0, m.start() - 300): m.start()]
-        framed = before.rfind('class="esep-frame') > before.rfind("</div>")
+        # inside an output's own frame: a frame opened since the previous table, in the same cell
+        at = body.rfind('<div class="esep-frame', 0, m.start())
+        between = body[at:m.start()] if at >= 0 else ""
+        framed = at >= 0 and "</table>" not in between and "text_cell" not in between
         out.append(body[pos:m.start()])
-        out.append(m.group(0) if framed else f'<div class="esep-frame">{m.group(0)}</div>')
+        pos = m.end()
+        if framed:
+            out.append(m.group(0))
+            continue
+        first_row = re.search(r"<tr\b.*?</tr>", m.group(0), re.S)
+        wide = first_row is not None and len(re.findall(r"<t[hd]\b", first_row.group(0))) > 4
+        out.append((_HINT if wide else "") + f'<div class="esep-frame{" esep-wide" if wide else ""}">'
+                   f'{m.group(0)}</div>')
         pos = m.end()
     return "".join(out) + body[pos:]
 
