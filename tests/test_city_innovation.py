@@ -114,9 +114,10 @@ def test_reproduces_seed_2023_2024_s2(city_project, tmp_path):
     for n in range(1, 8):
         assert f"<caption>{n}-кесте. " in html
     assert "<td class=\"num\">22 645</td>" in html
-    pngs = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
-               for o in c.get("outputs", []))
-    assert pngs == 2
+    charts = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if "image/svg+xml" in o.get("data", {})]            # charts are SVG (esep.kit.charts)
+    assert len(charts) == 2
+    assert [o["metadata"]["image/svg+xml"]["alt"][:8] for o in charts] == ["1-сурет.", "2-сурет."]
 
 
 def test_other_period_runs_and_skips_missing_sections(city_project, tmp_path):

@@ -173,6 +173,35 @@ def status(report: Optional[str] = typer.Argument(None, help="Only this report t
 
         _print_tracking(forms.tracking())
 
+    from esep.publish.index import stale_formats
+
+    old = [(p, d) for p, d in stale_formats() if not report or d.get("report") == report]
+    for path, doc in old:
+        console.print(f"[yellow]stale format[/yellow] {path.relative_to(config.ROOT).as_posix()}: older than "
+                      f"the report's latest run ({(doc.get('finished') or '')[:16]}); the index does not "
+                      f"link it (`esep render {doc.get('report')} --period {doc.get('period')}"
+                      f"{' --only ' + doc['variant'] if doc.get('variant') else ''} --to {path.suffix[1:]}` renews it)")
+
+
+
+@app.command()
+def proof(only: Optional[str] = typer.Option(None, "--only", help="Only reports whose path contains this."),
+          no_html: bool = typer.Option(False, "--no-html", help="PDF pages only (no browser).")):
+    """Contact sheets of every built report (PDF pages, HTML at 1280 and 390 px) in output/proof/."""
+    from esep.publish import proof as proofs
+
+    try:
+        summary = proofs.build(config.OUTPUT_DIR, html=not no_html, only=only)
+    except (OSError, RuntimeError) as exc:
+        _fail(f"proof: {exc}")
+    if summary["missing_chromium"]:
+        console.print(f"[yellow]HTML sheets skipped[/yellow]: {summary['missing_chromium']}")
+    for line in summary["overflow"]:
+        console.print(f"[red]page scrolls sideways[/red] {line}")
+    console.print(f"{len(summary['reports'])} reports: {config.OUTPUT_DIR / 'proof' / 'index.html'}")
+    if summary["overflow"]:
+        raise typer.Exit(1)
+
 
 @app.command()
 def index():

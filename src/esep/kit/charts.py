@@ -2,7 +2,12 @@
 value labels formatted by :mod:`helpers.fmt`, sized for a ~16 cm wide page.
 
 Chart helpers return a closed matplotlib ``Figure`` (displayed once when it is the
-last expression of a notebook cell; never shown twice by pyplot).
+last expression of a notebook cell; never shown twice by pyplot). A chart is shown as
+**SVG** (vector: sharp at any zoom, scales with the screen, text stays text) and its
+``title`` is not drawn inside the image: it is the figure's caption («1-сурет. ...»),
+carried in the output's metadata (``image/svg+xml`` -> ``alt`` and ``esep.caption``),
+which esep's renderer turns into the image's alt text and a real caption under it
+(HTML ``<figcaption>``, PDF caption, Word caption paragraph).
 """
 from __future__ import annotations
 
@@ -45,7 +50,41 @@ def setup() -> None:
         "axes.spines.right": False,
         "axes.titleweight": "bold",
         "svg.fonttype": "none",
+        "svg.hashsalt": "esep",          # stable element ids: the same chart, the same SVG
     })
+    try:                                  # in a kernel: figures are displayed as SVG only
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("svg")
+    except Exception:  # noqa: BLE001 - outside IPython there is nothing to configure
+        pass
+
+
+def svg(fig: plt.Figure) -> str:
+    """The figure as SVG text (deterministic: no date, stable ids)."""
+    import io
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def caption(fig: plt.Figure) -> str | None:
+    """The caption a chart helper attached to ``fig`` (its ``title=``), if any."""
+    return getattr(fig, "esep_caption", None)
+
+
+def _captioned(fig: plt.Figure, title: str | None) -> plt.Figure:
+    """Attach ``title`` as the figure's caption and make it display as SVG with the
+    caption in the output metadata (alt text; esep renders the caption under the image)."""
+    fig.esep_caption = title
+
+    def _repr_mimebundle_(include=None, exclude=None):
+        meta = {"alt": title or "", "esep": {"caption": title or ""}}
+        return {"image/svg+xml": svg(fig), "text/plain": title or "<Figure>"}, {"image/svg+xml": meta}
+
+    fig._repr_mimebundle_ = _repr_mimebundle_
+    return fig
 
 
 def _wrap(label: Any, width: int) -> str:
@@ -118,7 +157,7 @@ def bar(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
     cats = _order(df[x])
     groups = _order(df[hue]) if hue else [None]
     n = len(groups)
-    title_text = _wrap(title, 75) if title else None
+    title_text = None                     # the title is the caption, under the image
     names = [_wrap(c, wrap) for c in cats]
     rotate = False
     if horizontal:
@@ -163,12 +202,10 @@ def bar(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
             tick.set_fontweight("bold")
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
-    if title_text:
-        ax.set_title(title_text)
     if hue:
         _legend_below(fig, ax, legend_title, n)
     plt.close(fig)
-    return fig
+    return _captioned(fig, title)
 
 
 LABEL_GAP_PT = 8        # from a point to the centre of its value label
@@ -231,8 +268,6 @@ def line(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
     ax.margins(y=0.18)
     ax.set_xlabel(xlabel or "")
     ax.set_ylabel(ylabel or "")
-    if title:
-        ax.set_title(_wrap(title, 75))
     if hue:
         _legend_below(fig, ax, legend_title, len(groups))
     fig.canvas.draw()                    # lay out once: data -> page points is now known
@@ -244,4 +279,4 @@ def line(df: pd.DataFrame, x: str, y: str, hue: str | None = None, *,
             ax.annotate(label(yi), (xi, yi), textcoords="offset points", xytext=(0, dy),
                         ha="center", va="center", fontsize=VALUE_PT, color=color)
     plt.close(fig)
-    return fig
+    return _captioned(fig, title)

@@ -174,7 +174,7 @@ def used_specs(spec) -> list:
 # = esep.manifest.KEY_PACKAGES (not imported: importing manifest loads importlib.metadata,
 # ~0.1 s; tests/test_cache.py checks that both agree)
 KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pandas", "pyarrow",
-                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint",
+                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint", "typst",
                 "pypandoc-binary", "pandera")
 
 

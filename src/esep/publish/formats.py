@@ -54,10 +54,29 @@ def convert(page: str, fmt: str, *, title: str = "", period: str = "") -> bytes:
         raise EsepError(f"{fmt.upper()} conversion failed{where}: {type(exc).__name__}: {first}") from exc
 
 
+PDF_ENGINES = ("typst", "weasyprint")
+PDF_ENGINE_ENV = "ESEP_PDF_ENGINE"
+
+
+def pdf_engine() -> str:
+    """The PDF engine: ``ESEP_PDF_ENGINE`` (``typst`` or ``weasyprint``), else Typst.
+
+    Chosen by measurement on the shipped reports (benchmarks/bench_pdf.py, docs/formats.md):
+    Typst is about 10x faster than WeasyPrint and its pages are at least as well laid out."""
+    name = (os.environ.get(PDF_ENGINE_ENV) or "typst").strip().lower()
+    if name not in PDF_ENGINES:
+        raise EsepError(f"{PDF_ENGINE_ENV}={name!r}: choose one of {', '.join(PDF_ENGINES)}")
+    return name
+
+
 def warm(formats: Iterable[str]) -> None:
     """Pay the one-off costs (imports, font configuration, reference.docx) up front,
     e.g. in a build worker while its first notebook executes."""
-    if "pdf" in formats:
+    if "pdf" in formats and pdf_engine() == "typst":
+        from esep.publish import pdf_typst
+
+        pdf_typst.warm()
+    elif "pdf" in formats:
         import weasyprint  # noqa: F401
 
         _font_config()
@@ -209,8 +228,17 @@ def _footer_on_last_page(soup) -> None:
             cell["class"] = [c for c in cell["class"] if c != "esep-break-after"]
 
 
-def to_pdf(page: str) -> bytes:
-    """A4 PDF of the report page (layout from the page's own print CSS)."""
+def to_pdf(page: str, engine: str | None = None) -> bytes:
+    """A4 PDF of the report page with the chosen engine (:func:`pdf_engine`)."""
+    if (engine or pdf_engine()) == "typst":
+        from esep.publish import pdf_typst
+
+        return pdf_typst.to_pdf(page)
+    return to_pdf_weasyprint(page)
+
+
+def to_pdf_weasyprint(page: str) -> bytes:
+    """A4 PDF of the report page via WeasyPrint (layout from the page's own print CSS)."""
     import logging
 
     from weasyprint import HTML
@@ -235,7 +263,7 @@ def docx_html(page: str) -> str:
 
     soup = BeautifulSoup(page, "html.parser")
     for sel in ("header.title-block", "nav.toc", "footer.report-footer", "style", "script",
-                "a.anchor-link"):
+                "a.anchor-link", ".esep-scroll-hint"):
         for el in soup.select(sel):
             el.decompose()
     _fix_number_cells(soup)
@@ -340,7 +368,9 @@ def to_docx(page: str) -> bytes:
 
     import yaml
 
-    meta = {"lang": "kk-KZ"}
+    from esep.publish import docx as docx_post
+
+    meta = {"lang": "kk-KZ", "toc-title": "Мазмұны"}
     for key in ("title", "subtitle", "date"):
         if _meta(page, key):
             from esep.notebook.narrative import escape_text  # pandoc reads metadata as markdown
@@ -351,7 +381,8 @@ def to_docx(page: str) -> bytes:
         meta_file = Path(tmp) / "meta.yaml"
         meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
         args = ["--quiet", "--shift-heading-level-by=-1", f"--reference-doc={_reference_docx()}",
-                f"--metadata-file={meta_file}"]
+                f"--metadata-file={meta_file}", "--toc", "--toc-depth=2"]
         pypandoc.convert_text(docx_html(page), "docx", format="html", outputfile=str(out),
                               extra_args=args)
-        return out.read_bytes()
+        return docx_post.postprocess(out.read_bytes(), title=meta.get("title", ""),
+                                     subtitle=meta.get("subtitle", ""))

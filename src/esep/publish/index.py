@@ -1,4 +1,10 @@
-"""``output/index.html``: every built report by period and type, from the manifests."""
+"""``output/index.html``: every built report by period and type, from the manifests.
+
+A format file is *current* when the report's latest run (or render) wrote it: it is
+listed in the manifest's ``outputs`` and is not older than the executed notebook. Any
+other file beside the report (a DOCX left from an earlier run made with ``--to docx``)
+is *stale*: the index shows it struck through, unlinked, and ``esep status`` names it.
+"""
 from __future__ import annotations
 
 import json
@@ -9,21 +15,56 @@ from esep.core import config
 from esep.publish.render import TEMPLATES, atomic_write, period_label
 
 FORMATS = ("html", "pdf", "docx", "ipynb")
+SLACK_S = 120     # a run writes its notebook and formats together; render may add later
 
 
-def collect() -> list[dict]:
-    rows = []
-    out = config.OUTPUT_DIR
-    for mf in sorted(out.glob("*/**/*.manifest.json")):
-        if ".esep" in mf.parts:
+def format_state(base: Path, fmt: str, doc: dict) -> str | None:
+    """'current', 'stale' or None (no such file) for ``base.<fmt>`` of one report."""
+    path = base.with_suffix(f".{fmt}")
+    if not path.exists():
+        return None
+    if fmt in ("html", "ipynb"):
+        return "current"
+    listed = {Path(p).as_posix() for p in doc.get("outputs") or []}
+    rel = (path.relative_to(config.ROOT).as_posix() if path.is_relative_to(config.ROOT)
+           else path.as_posix())
+    if listed and rel not in listed and path.as_posix() not in listed:
+        return "stale"
+    nb = base.with_suffix(".ipynb")
+    if nb.exists() and path.stat().st_mtime < nb.stat().st_mtime - SLACK_S:
+        return "stale"
+    return "current"
+
+
+def stale_formats() -> list[tuple[Path, dict]]:
+    """Every stale format file in output/ with its report's manifest."""
+    out = []
+    for mf, base, doc in _manifests():
+        for f in FORMATS:
+            if format_state(base, f, doc) == "stale":
+                out.append((base.with_suffix(f".{f}"), doc))
+    return out
+
+
+def _manifests():
+    for mf in sorted(config.OUTPUT_DIR.glob("*/**/*.manifest.json")):
+        if ".esep" in mf.parts or "proof" in mf.parts:
             continue
         try:
             doc = json.loads(mf.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        base = mf.with_name(mf.name[: -len(".manifest.json")])
+        yield mf, mf.with_name(mf.name[: -len(".manifest.json")]), doc
+
+
+def collect() -> list[dict]:
+    rows = []
+    out = config.OUTPUT_DIR
+    for mf, base, doc in _manifests():
+        states = {f: format_state(base, f, doc) for f in FORMATS}
         fmts = [(f.upper(), base.with_suffix(f".{f}").relative_to(out).as_posix())
-                for f in FORMATS if base.with_suffix(f".{f}").exists()]
+                for f in FORMATS if states[f] == "current"]
+        stale = [f.upper() for f in FORMATS if states[f] == "stale"]
         html = base.with_suffix(".html")
         rows.append({
             "period": doc.get("period", mf.parent.name),
@@ -33,6 +74,7 @@ def collect() -> list[dict]:
             "variant_label": doc.get("place") or doc.get("variant") or "барлығы",
             "html": html.relative_to(out).as_posix() if html.exists() else None,
             "formats": fmts,
+            "stale": stale,
             "built": (doc.get("finished") or "")[:16].replace("T", " "),
             "warnings": doc.get("warnings_count"),
         })

@@ -13,7 +13,7 @@ from pathlib import Path
 from esep.core import config
 
 KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pandas", "pyarrow",
-                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint",
+                "matplotlib", "seaborn", "scrapbook", "great-tables", "weasyprint", "typst",
                 "pypandoc-binary", "pandera")
 
 

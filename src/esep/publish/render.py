@@ -100,14 +100,86 @@ def _demote_h1(body: str) -> str:
     return re.sub(r"<(/?)h1(\s|>)", r"<\1h2\2", body)
 
 
+# a table wider than this (em at its own size) does not fit a 390 px phone screen: it
+# scrolls in its own frame, under a hint saying so (templates/report.css)
+PHONE_TABLE_EM = 38
+_HINT = '<p class="esep-scroll-hint" aria-hidden="true">Кесте кең: көлденеңінен жылжытыңыз ⟷</p>'
+
+
+def _figure_html(mime: str, data: str, caption: str) -> str:
+    """A chart as ``<figure>``: the image (alt text = its caption) in a frame that may
+    scroll sideways on a phone (chart text stays legible), the caption under it."""
+    import base64
+
+    if mime == "image/svg+xml":
+        data = base64.b64encode(data.encode("utf-8")).decode("ascii")
+    src = f"data:{mime};base64,{data.strip()}"
+    alt = html.escape(caption or "Сурет", quote=True)
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="esep-figure"><div class="esep-frame esep-figure-frame">'
+            f'<img src="{src}" alt="{alt}"></div>{cap}</figure>')
+
+
+def _layout_outputs(nb) -> None:
+    """Charts become captioned figures; wide tables get a scroll frame with a hint."""
+    from esep.publish.formats import table_width_em
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data") or {}
+            meta = out.get("metadata") or {}
+            mime = next((m for m in ("image/svg+xml", "image/png") if m in data), None)
+            if mime and "text/html" not in data:
+                m = meta.get(mime) or {}
+                caption = (m.get("esep") or {}).get("caption") or m.get("alt") or ""
+                out["data"] = {"text/html": _figure_html(mime, data[mime], caption)}
+                out["metadata"] = {}
+            elif "text/html" in data and "<table" in data["text/html"]:
+                text = data["text/html"] if isinstance(data["text/html"], str) else "".join(data["text/html"])
+                if 'class="esep-frame' in text:
+                    continue
+                from bs4 import BeautifulSoup
+
+                em = max((table_width_em(t) for t in BeautifulSoup(text, "html.parser").find_all("table")),
+                         default=0)
+                wide = " esep-wide" if em > PHONE_TABLE_EM else ""
+                hint = _HINT if wide else ""
+                data["text/html"] = f'{hint}<div class="esep-frame{wide}">{text}</div>'
+
+
+def _frame_loose_tables(body: str) -> str:
+    """Tables written in markdown cells (the data-quality appendix) get a scroll frame too."""
+    out, pos = [], 0
+    for m in re.finditer(r"<table\b.*?</table>", body, re.S):
+        # inside an output's own frame: a frame opened since the previous table, in the same cell
+        at = body.rfind('<div class="esep-frame', 0, m.start())
+        between = body[at:m.start()] if at >= 0 else ""
+        framed = at >= 0 and "</table>" not in between and "text_cell" not in between
+        out.append(body[pos:m.start()])
+        pos = m.end()
+        if framed:
+            out.append(m.group(0))
+            continue
+        first_row = re.search(r"<tr\b.*?</tr>", m.group(0), re.S)
+        wide = first_row is not None and len(re.findall(r"<t[hd]\b", first_row.group(0))) > 4
+        out.append((_HINT if wide else "") + f'<div class="esep-frame{" esep-wide" if wide else ""}">'
+                   f'{m.group(0)}</div>')
+        pos = m.end()
+    return "".join(out) + body[pos:]
+
+
 def render_html(nb, *, title: str, period: str, place: str | None = None,
                 fingerprint: str = "", built: datetime | None = None) -> str:
     rnb = reader_notebook(nb)
+    _layout_outputs(rnb)
     body, _ = _exporter().from_notebook_node(rnb)
     from esep.publish import sanitize  # no live markup from data or editor text (issue 17)
 
     body = sanitize.clean_body(body, rnb)
     body = _demote_h1(body).replace('alt="No description has been provided for this image"', 'alt="Сурет"')
+    body = _frame_loose_tables(body)
     built = built or datetime.now()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return _page_template().render(

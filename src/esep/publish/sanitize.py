@@ -38,7 +38,7 @@ ATTRIBUTES = {
 DROP_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg",
                 "math", "form", "textarea", "select", "frame", "frameset", "applet", "link", "meta",
                 "base", "title"}
-_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,[A-Za-z0-9+/=\s]+$", re.I)
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]+$", re.I)
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*)\s*:")
 _BAD_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|javascript:|behavior\s*:|-moz-binding|\\|<|image-set|image\s*\(", re.I)
 _STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.I | re.S)
