@@ -39,11 +39,18 @@ TEMPLATES = Path(__file__).parent / "templates"
 from esep.core.reports import DEFAULT, ENV, FORMATS, default_formats, parse, resolve  # noqa: E402,F401
 
 
+# the analyst's file/row/column detail of «Деректер сапасы»: a collapsed block in HTML,
+# left out of the printed formats (it is in `esep validate`)
+_ANALYST_BLOCK = re.compile(r'<details class="esep-analyst">.*?</details>', re.S)
+
+
 def convert(page: str, fmt: str, *, title: str = "", period: str = "") -> bytes:
     """The report page (HTML from :func:`esep.render.render_html`) as ``fmt`` bytes."""
     makers = {"pdf": to_pdf, "docx": to_docx, "html": lambda p: p.encode("utf-8")}
     if fmt not in makers:
         raise EsepError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    if fmt != "html":
+        page = _ANALYST_BLOCK.sub("", page)
     try:
         return makers[fmt](page)
     except EsepError:
