@@ -17,10 +17,86 @@ started on demand as usual.
 from __future__ import annotations
 
 import os
+import time
 
 KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 
-_state = {"spares": False, "spare": None, "extra": None}
+_state = {"spares": False, "spare": None, "extra": None, "zygote": None, "zygote_owned": False}
+
+# Per-notebook measurements of the last execution (read by esep.pipeline.run):
+# kernel = wall seconds from asking for a kernel to its being ready (0 for a warm spare),
+# kernel_cpu = CPU seconds the kernel process used (its own work: imports + cells).
+# via = "zygote" (forked from the warm zygote) or "process" (a new interpreter).
+last = {"kernel": 0.0, "kernel_cpu": 0.0, "via": ""}
+
+
+def _env_sig() -> tuple:
+    return (os.environ.get("ESEP_ROOT"), os.environ.get("PYTHONPATH"))
+
+
+def zygotes_enabled() -> bool:
+    return os.environ.get("ESEP_ZYGOTE", "1") not in ("0", "no", "false")
+
+
+def start_zygote(cwd: str, sock_dir: str | None = None) -> str | None:
+    """Start (once per environment) a warm zygote (:mod:`esep.notebook.zygote`) that this
+    process and its forked pool workers use; return its socket path. Call it inside
+    ``execute.kernel_env()`` so the zygote has the kernels' environment."""
+    if not zygotes_enabled():
+        return None
+    z = _state["zygote"]
+    if z is not None and z._esep_sig == _env_sig() and z.proc.poll() is None:
+        return z.path
+    stop_zygote()
+    import tempfile
+
+    from esep.notebook.zygote import Zygote
+
+    z = Zygote(sock_dir or tempfile.gettempdir(), cwd)
+    z._esep_sig, z._esep_owner = _env_sig(), os.getpid()
+    _state["zygote"] = z
+    return z.path
+
+
+def use_zygote(path: str | None, sig: tuple | None = None) -> None:
+    """Use a zygote another process started (a dask task gets its path)."""
+    if not path or not os.path.exists(path):
+        return
+    z = _state["zygote"]
+    if z is not None and z.path == path:
+        return
+    from esep.notebook.zygote import Zygote
+
+    z = Zygote.__new__(Zygote)
+    z.path, z.dir, z.proc = path, None, None
+    z._esep_sig, z._esep_owner = sig or _env_sig(), -1
+    _state["zygote"] = z
+
+
+def stop_zygote() -> None:
+    z, _state["zygote"] = _state["zygote"], None
+    if z is not None and z._esep_owner == os.getpid():
+        z.stop()
+
+
+def _zygote_for(sig: tuple):
+    z = _state["zygote"]
+    if z is None or tuple(sig[3:]) != tuple(z._esep_sig):
+        return None
+    if z.proc is not None and z.proc.poll() is not None:
+        return None
+    return z
+
+
+def kernel_cpu(km) -> float:
+    """CPU seconds (user + system) the kernel process has used so far (Linux /proc)."""
+    try:
+        pid = km.provisioner.pid
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except Exception:  # noqa: BLE001
+        return 0.0
 
 
 def _sig(kernel_name: str, cwd: str, extra_arguments) -> tuple:
@@ -29,12 +105,15 @@ def _sig(kernel_name: str, cwd: str, extra_arguments) -> tuple:
 
 
 def _start(kernel_name: str, cwd: str, extra_arguments: list[str]):
-    from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name=kernel_name)
+    from esep.notebook.zygote import kernel_manager_class
+
+    sig = _sig(kernel_name, cwd, extra_arguments)
+    km = kernel_manager_class()(kernel_name=kernel_name)
+    km.zygote = _zygote_for(sig)
     run_sync(km.start_kernel)(extra_arguments=list(extra_arguments) + KERNEL_ARGS, cwd=cwd)
-    km._esep_sig = _sig(kernel_name, cwd, extra_arguments)
+    km._esep_sig = sig
     return km
 
 
@@ -81,6 +160,8 @@ def _engine():
                                      **kwargs):
             kwargs = remove_args(["input_path"], **kwargs)
             safe = remove_args(["timeout", "startup_timeout"], **kwargs)
+            t0 = time.perf_counter()
+            last["kernel"], last["kernel_cpu"] = 0.0, 0.0
             km = _take(kernel_name, os.getcwd(), safe.get("extra_arguments") or [])
             final = merge_kwargs(
                 safe, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
@@ -88,12 +169,15 @@ def _engine():
                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
                 shutdown_kernel="immediate",
             )
-            if km is None:
-                return PapermillNotebookClient(nb_man, **final).execute()
+            if km is None:  # no spare: start one now, as papermill would (but via the zygote)
+                km = _start(kernel_name, os.getcwd(), safe.get("extra_arguments") or [])
+            last["kernel"] = time.perf_counter() - t0
+            last["via"] = "zygote" if type(km.provisioner.process).__name__ == "ForkedProcess" else "process"
             client = PapermillNotebookClient(nb_man, km=km, **final)
             try:
                 return client.execute()
             finally:
+                last["kernel_cpu"] = kernel_cpu(km)
                 try:
                     client._cleanup_kernel()
                 except Exception:  # noqa: BLE001
