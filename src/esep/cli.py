@@ -96,11 +96,15 @@ def prepare(report: Optional[str] = typer.Argument(None, help="Report type (defa
 
 def _run_batch(report, period, variant, to, **kw):
     from esep.pipeline.build import build, summary
+    from esep.pipeline.executors import Interrupted
 
     try:
         results = build(report, period, variant, formats=_formats(to), **kw)
     except EsepError as exc:
         _fail(str(exc))
+    except Interrupted as exc:  # Ctrl-C: one line, exit 130 (workers and kernels are gone)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(130)
     if not results:
         _fail("nothing to build: no params files found under params/<report>/<period>.yaml")
     console.print(summary(results))
@@ -133,10 +137,17 @@ def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovatio
 def build(report: Optional[str] = typer.Argument(None, help="Only this report type."),
           to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx."),
           force: bool = typer.Option(False, "--force", help="Rebuild even what is up to date."),
-          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores).")):
+          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores)."),
+          executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                                  help="Dask scheduler (default: a LocalCluster sized to this machine).")):
     """Run every (report, period) whose inputs changed since its last build (all with
     --force), in parallel, then write output/index.html."""
-    _run_batch(report, None, None, to, force=force, jobs=jobs)
+    if executor not in ("local", "dask"):
+        _fail(f"--executor: unknown executor {executor!r} (choose local or dask)")
+    if scheduler and executor != "dask":
+        _fail("--scheduler needs --executor dask")
+    _run_batch(report, None, None, to, force=force, jobs=jobs, executor=executor, scheduler=scheduler)
 
 
 @app.command()

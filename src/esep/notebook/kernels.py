@@ -45,7 +45,7 @@ def start_zygote(cwd: str, sock_dir: str | None = None) -> str | None:
     if not zygotes_enabled():
         return None
     z = _state["zygote"]
-    if z is not None and z._esep_sig == _env_sig() and z.proc.poll() is None:
+    if z is not None and z._esep_sig == _env_sig() and z.alive():
         return z.path
     stop_zygote()
     import tempfile
@@ -68,7 +68,7 @@ def use_zygote(path: str | None, sig: tuple | None = None) -> None:
     from esep.notebook.zygote import Zygote
 
     z = Zygote.__new__(Zygote)
-    z.path, z.dir, z.proc = path, None, None
+    z.path, z.dir, z.proc, z.owner = path, None, None, -1
     z._esep_sig, z._esep_owner = sig or _env_sig(), -1
     _state["zygote"] = z
 
@@ -83,9 +83,7 @@ def _zygote_for(sig: tuple):
     z = _state["zygote"]
     if z is None or tuple(sig[3:]) != tuple(z._esep_sig):
         return None
-    if z.proc is not None and z.proc.poll() is not None:
-        return None
-    return z
+    return z if z.alive() else None
 
 
 def kernel_cpu(km) -> float:
@@ -112,14 +110,35 @@ def _start(kernel_name: str, cwd: str, extra_arguments: list[str]):
     sig = _sig(kernel_name, cwd, extra_arguments)
     km = kernel_manager_class()(kernel_name=kernel_name)
     km.zygote = _zygote_for(sig)
+    _live.add(km)
     run_sync(km.start_kernel)(extra_arguments=list(extra_arguments) + KERNEL_ARGS, cwd=cwd)
     km._esep_sig = sig
     return km
 
 
+_live: set = set()  # kernel managers whose kernel may still run (kill_all)
+
+
+def kill_all() -> None:
+    """SIGKILL every kernel this process started (interrupt path: no asyncio, no waiting)."""
+    import signal
+
+    for km in list(_live) + [_state.get("spare")]:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                    break
+                except OSError:
+                    continue
+    _live.clear()
+
+
 def _stop(km) -> None:
     from jupyter_core.utils import run_sync
 
+    _live.discard(km)
     try:
         run_sync(km.shutdown_kernel)(now=True)
     except Exception:  # noqa: BLE001 - best effort: the kernel also exits with its parent
@@ -180,6 +199,7 @@ def _engine():
                 last["kernel_cpu"] = kernel_cpu(km)
                 try:
                     client._cleanup_kernel()
+                    _live.discard(km)
                 except Exception:  # noqa: BLE001
                     _stop(km)
 

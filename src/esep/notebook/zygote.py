@@ -310,19 +310,25 @@ class Zygote:
         import subprocess
         import tempfile
 
-        self.dir = tempfile.mkdtemp(prefix="esep-zygote-", dir=sock_dir)
+        self.dir = tempfile.mkdtemp(prefix=f"esep-zygote-{os.getpid()}-", dir=sock_dir)
         self.path = os.path.join(self.dir, "sock")
         self.env = dict(os.environ if env is None else env)
+        self.owner = os.getpid()  # only the owner may poll/kill the process (not our child elsewhere)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "esep.notebook.zygote", self.path], cwd=cwd, env=self.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def alive(self) -> bool:
+        if self.proc is not None and getattr(self, "owner", None) == os.getpid():
+            return self.proc.poll() is None
+        return True  # another process's zygote: its socket tells (ready)
 
     def ready(self, timeout: float = 0.0) -> bool:
         end = time.monotonic() + timeout
         while True:
             if os.path.exists(self.path):
                 return True
-            if self.proc.poll() is not None or time.monotonic() >= end:
+            if not self.alive() or time.monotonic() >= end:
                 return False
             time.sleep(0.02)
 
@@ -340,7 +346,7 @@ class Zygote:
         return ForkedProcess(pid) if pid else None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc is not None and self.owner == os.getpid() and self.proc.poll() is None:
             try:
                 self.proc.kill()
                 self.proc.wait(5)
@@ -348,7 +354,8 @@ class Zygote:
                 pass
         import shutil
 
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def kernel_manager_class():
