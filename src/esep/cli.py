@@ -1,10 +1,30 @@
 """The ``esep`` command line. Every user mistake ends in one readable message and exit 1."""
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from typing import Optional
 
-import typer
+_SIGINT = {"reported": False}
+
+
+def _interrupted_at_start(signum, frame):  # Ctrl-C while esep is still starting up
+    sys.stderr.write("interrupted: nothing was done\n")
+    os._exit(130)
+
+
+def _set_sigint(handler) -> None:
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread (e.g. imported by a test runner's worker)
+        pass
+
+
+_set_sigint(_interrupted_at_start)
+
+from typing import Optional  # noqa: E402
+
+import typer  # noqa: E402
 from rich.console import Console
 from rich.table import Table
 
@@ -13,6 +33,7 @@ from esep import lazy_imports
 from esep.core.errors import EsepError
 
 lazy_imports.install()  # import jsonschema without its 1.5 s grammar build (esep/lazy_imports.py)
+_set_sigint(signal.default_int_handler)  # from here on Ctrl-C is a KeyboardInterrupt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="esep: build education-analytics reports from data (papermill + nbconvert).")
@@ -104,6 +125,7 @@ def _run_batch(report, period, variant, to, **kw):
         _fail(str(exc))
     except Interrupted as exc:  # Ctrl-C: one line, exit 130 (workers and kernels are gone)
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _SIGINT["reported"] = True
         raise typer.Exit(130)
     if not results:
         _fail("nothing to build: no params files found under params/<report>/<period>.yaml")
@@ -407,6 +429,10 @@ def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scr
     except KeyboardInterrupt:
         err.print("interrupted", highlight=False)
         sys.exit(130)
+    except SystemExit as exc:  # typer turns Ctrl-C into a silent exit 130: say so, once
+        if exc.code == 130 and not _SIGINT["reported"]:
+            err.print("interrupted: nothing was changed", highlight=False)
+        raise
     except EsepError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)

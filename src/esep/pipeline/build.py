@@ -196,7 +196,14 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
         return _build(report, period, variant, formats, on_result, force, jobs, executor,
                       scheduler, t0, state)
     except KeyboardInterrupt:
+        import signal
+
         from esep.pipeline.executors import Interrupted
+
+        try:  # ending: a second Ctrl-C must not cut the last line
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:
+            pass
 
         raise Interrupted(_interrupted_line(state)) from None
 

@@ -265,8 +265,8 @@ def stop_pool(pool, grace: float = 2.0) -> None:
         for p in procs:
             p.join(1)
     finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
+        if old is not None:  # the build is ending: a further Ctrl-C must not cut its last line
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     pool.shutdown(wait=False, cancel_futures=True)
 
 
