@@ -125,8 +125,8 @@ def run_task(task: Task):
     from esep.pipeline import cache, shared
     from esep.pipeline.run import Result
 
-    if task.root and (not config.ROOT or str(config.ROOT) != task.root):
-        config.use_project(task.root)
+    if task.root and os.environ.get("ESEP_ROOT") != task.root:
+        config.use_project(task.root)  # a Dask worker started anywhere
     spec, unit, formats = task.spec, task.unit, task.formats
     t0 = time.perf_counter()
     lk = cache.lock(f"unit-{unit.key}")
@@ -135,34 +135,35 @@ def run_task(task: Task):
     except Timeout:
         return None
     try:
-        with lk:
-            if not task.force and cache.check(spec, unit, formats, task.key).fresh:
-                return Result(unit, "skipped", time.perf_counter() - t0,
-                              "up to date (built meanwhile by another esep process)")
-            from esep.pipeline.run import run_unit
+        if not task.force and cache.check(spec, unit, formats, task.key).fresh:
+            return Result(unit, "skipped", time.perf_counter() - t0,
+                          "up to date (built meanwhile by another esep process)")
+        from esep.pipeline.run import run_unit
 
-            kernels.activate(spares=task.spare_after)
-            kernels.use_zygote(task.zygote)
-            try:
-                quality = shared.unit_findings(spec, unit, task.prepare_key)
-            except EsepError:
-                quality = None  # the run reports the data error itself
-            try:
-                res = run_unit(spec, unit, formats, quality=quality)
-            except Exception as exc:  # noqa: BLE001
-                if not _kernel_start_failed(exc):
-                    raise
-                # Two kernels started at the same moment can pick the same free TCP port
-                # (the kernel binds it a moment later): it dies at start-up. Try once more.
-                kernels.stop_spare()
-                res = run_unit(spec, unit, formats, quality=quality)
-            if res.status == "ok":
-                cache.save(unit, task.key, res.outputs, res.seconds)
-            return res
+        kernels.activate(spares=task.spare_after)
+        kernels.use_zygote(task.zygote)
+        try:
+            quality = shared.unit_findings(spec, unit, task.prepare_key)
+        except EsepError:
+            quality = None  # the run reports the data error itself
+        try:
+            res = run_unit(spec, unit, formats, quality=quality)
+        except Exception as exc:  # noqa: BLE001
+            if not _kernel_start_failed(exc):
+                raise
+            # Two kernels started at the same moment can pick the same free TCP port
+            # (the kernel binds it a moment later): it dies at start-up. Try once more.
+            kernels.stop_spare()
+            res = run_unit(spec, unit, formats, quality=quality)
+        if res.status == "ok":
+            cache.save(unit, task.key, res.outputs, res.seconds)
+        return res
     except EsepError as exc:
         return Result(unit, "failed", time.perf_counter() - t0, str(exc))
     except Exception as exc:  # noqa: BLE001 - a crash: the executor retries, then reports it
         raise Crash(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        lk.release(force=True)  # an exception's traceback must not keep the lock held
 
 
 def crash_result(task: Task, message: str):
