@@ -16,6 +16,19 @@ distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def frozen_code(tmp_path, monkeypatch):
+    """Hash a private copy of the code: edits made to src/ meanwhile must not count."""
+    import shutil
+
+    from esep.core import code
+
+    repo_src = Path(__file__).resolve().parents[1] / "src"
+    shutil.copytree(repo_src / "esep", tmp_path / "code" / "esep", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(code, "ESEP_DIR", tmp_path / "code" / "esep")
+    monkeypatch.setattr(code, "KIT_DIR", tmp_path / "code" / "esep" / "kit")
+
+
 @pytest.fixture
 def cluster():
     from distributed import LocalCluster

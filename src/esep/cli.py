@@ -22,6 +22,58 @@ def _set_sigint(handler) -> None:
 
 _set_sigint(_interrupted_at_start)
 
+
+def _noop_build_fast_path() -> None:
+    """``esep build`` with nothing to do answers before typer (and the pydantic it
+    imports) and rich are loaded: one plain line, exit 0. Anything else, or anything
+    to build, goes the normal way (the command below). Only the ``esep`` script's own
+    plain ``build [REPORT] [--to F] [--jobs N] [--executor E]`` call takes this path."""
+    argv = sys.argv[1:]
+    if os.path.basename(sys.argv[0]) != "esep" or not argv or argv[0] != "build":
+        return
+    report = to = None
+    it = iter(argv[1:])
+    for a in it:
+        if a in ("--to", "--jobs", "-j", "--executor"):
+            val = next(it, None)
+            if val is None:
+                return
+            if a == "--to":
+                to = val
+        elif a.startswith("--to="):
+            to = a[5:]
+        elif a.startswith(("--jobs=", "--executor=")):
+            continue
+        elif a.startswith("-") or report is not None:
+            return  # --force, --help, --scheduler, --project ...: the normal path
+        else:
+            report = a
+    fmts = None
+    if to:
+        fmts = tuple(f.strip().lower() for f in to.split(",") if f.strip())
+        if any(f not in ("html", "pdf", "docx") for f in fmts):
+            return
+        if "html" not in fmts:
+            fmts = ("html",) + fmts
+    try:
+        from esep.pipeline import build as _b
+
+        res = _b.noop(report, fmts)
+    except Exception:  # noqa: BLE001 - whatever it is, the normal path reports it properly
+        return
+    if res is None:
+        return
+    from esep.core import config as _config
+
+    sys.stdout.write(f"{len(res)} of {len(res)} up to date, skipped (--force rebuilds; "
+                     f"`esep status` explains); {res.seconds:.2f} s\nIndex: {_config.OUTPUT_DIR / 'index.html'}\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ != "__main__":
+    _noop_build_fast_path()
+
 from typing import Optional  # noqa: E402
 
 import typer  # noqa: E402

@@ -73,10 +73,11 @@ def use_zygote(path: str | None, sig: tuple | None = None) -> None:
     _state["zygote"] = z
 
 
-def stop_zygote() -> None:
+def stop_zygote(fast: bool = False) -> None:
+    """Stop this process's zygote (``fast``: SIGKILL, its kernels die with it)."""
     z, _state["zygote"] = _state["zygote"], None
     if z is not None and z._esep_owner == os.getpid():
-        z.stop()
+        z.stop(fast)
 
 
 def _zygote_for(sig: tuple):

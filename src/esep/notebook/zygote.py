@@ -205,6 +205,11 @@ def serve(path: str) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        for pid in children:  # reap them (their CPU time is then accounted to our parent)
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
 
 
 # --- the client side (in the build worker) ---------------------------------------------------
@@ -345,13 +350,19 @@ class Zygote:
             return None
         return ForkedProcess(pid) if pid else None
 
-    def stop(self) -> None:
+    def stop(self, fast: bool = False) -> None:
         if self.proc is not None and self.owner == os.getpid() and self.proc.poll() is None:
             try:
-                self.proc.kill()
-                self.proc.wait(5)
+                if fast:
+                    raise TimeoutError
+                request(self.path, {"op": "stop"}, timeout=1.0)
+                self.proc.wait(2)
             except Exception:  # noqa: BLE001
-                pass
+                try:
+                    self.proc.kill()
+                    self.proc.wait(5)
+                except Exception:  # noqa: BLE001
+                    pass
         import shutil
 
         if self.dir:

@@ -20,18 +20,28 @@ import os
 import time
 from typing import Callable, Iterable
 
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
-
 from esep.pipeline import cache
 from esep.core import config
 from esep.core import params
 from esep.core import reports
 from esep.core.errors import EsepError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+class _LazyConsole:
+    """rich's Console, imported on first use: a no-op build prints one plain line."""
+
+    def __init__(self, **kw):
+        self._kw, self._c = kw, None
+
+    def __getattr__(self, name):
+        if self._c is None:
+            from rich.console import Console
+
+            self._c = Console(**self._kw)
+        return getattr(self._c, name)
+
+
+console = _LazyConsole(highlight=False)
+err_console = _LazyConsole(stderr=True, highlight=False)
 
 
 class BuildResults(list):
@@ -179,8 +189,11 @@ def _run_stale(todo, formats, force, jobs, done_cb, executor=None, prepare_keys=
                                     (prepare_keys or {}).get(spec.name), zpath, str(config.ROOT)))
     try:
         executor.run(tasks, formats, spares, done_cb)
-    finally:
-        kernels.stop_zygote()
+    except BaseException:
+        kernels.stop_zygote(fast=True)
+        raise
+    kernels.stop_zygote()
+    sweep_temp()  # what a worker that died mid-unit left
 
 
 def build(report: str | None = None, period: str | None = None, variant: str | None = None,
@@ -302,6 +315,40 @@ def _build(report, period, variant, formats, on_result, force, jobs, executor, s
     return out
 
 
+def noop(report: str | None = None, formats=None) -> BuildResults | None:
+    """The results of ``esep build`` when nothing has to be done (every unit fresh, every
+    params file valid, data prepared, index written), computed without importing
+    papermill, pandas, typer or rich; None when something has to run."""
+    from esep.publish import formats as fmts
+
+    t0 = time.perf_counter()
+    cache.reset_memo()
+    try:
+        units, bad = plan(report)
+    except EsepError:
+        return None
+    if bad or not units or not (config.OUTPUT_DIR / "index.html").exists():
+        return None
+    specs = {spec.name: spec for spec, _ in units}
+    for spec in specs.values():
+        if not cache.prepare_fresh(spec, cache.prepare_key(spec)):
+            return None
+    out = BuildResults()
+    used = set()
+    for spec, unit in units:
+        try:
+            ufmts = fmts.resolve(spec, tuple(formats) if formats else None)
+        except EsepError:
+            return None
+        used.update(ufmts)
+        if not cache.check(spec, unit, ufmts).fresh:
+            return None
+        out.append(_LightResult(unit, "skipped", 0.0, "up to date"))
+    out.seconds, out.jobs = time.perf_counter() - t0, default_jobs()
+    _write_last_build(out, tuple(sorted(used)))
+    return out
+
+
 def _write_last_build(results: BuildResults, formats) -> None:
     doc = {
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(results.seconds, 3),
@@ -337,6 +384,10 @@ def _report(res, i: int, total: int, cb) -> None:
 
 def summary(results: list):
     """Table of what ran and what failed; up-to-date units are grouped per report/period."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     t = Table(title="esep build summary", show_lines=False)
     for col in ("report", "period", "variant", "status", "seconds", "detail"):
         t.add_column(col, justify="right" if col == "seconds" else "left")
@@ -383,7 +434,10 @@ def status(report: str | None = None, period: str | None = None, variant: str | 
     return rows
 
 
-def status_table(rows: list[tuple]) -> Table:
+def status_table(rows: list[tuple]):
+    from rich.table import Table
+    from rich.text import Text
+
     t = Table(title="esep status")
     for col in ("report", "period", "variant", "state", "reason"):
         t.add_column(col)
