@@ -168,6 +168,19 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def make_executor(name: str, jobs: int, scheduler: str | None = None):
+    """``local`` (process pool, the default) or ``dask`` (esep.pipeline.dask_executor)."""
+    if name == "local":
+        from esep.pipeline.executors import LocalExecutor
+
+        return LocalExecutor(jobs)
+    if name == "dask":
+        from esep.pipeline.dask_executor import DaskExecutor
+
+        return DaskExecutor(jobs, scheduler)
+    raise EsepError(f"--executor: unknown executor {name!r} (choose local or dask)")
+
+
 def _run_stale(todo, formats, force, jobs, done_cb, executor=None, prepare_keys=None) -> None:
     """Run ``todo`` [(index, spec, unit, key, formats)], calling ``done_cb(index, result)``;
     ``formats`` is the union of all units' formats (what workers warm up)."""
@@ -279,9 +292,7 @@ def _build(report, period, variant, formats, on_result, force, jobs, executor, s
             _report(res, 0, 0, on_result)
     ex = None
     if todo:
-        from esep.pipeline import executors
-
-        ex = executors.make(executor, jobs, scheduler)
+        ex = make_executor(executor, jobs, scheduler)
         if on_result is None:
             console.print(f"building {len(todo)} unit(s) with {ex.describe(len(todo))}")
     state["results"], state["todo"], state["phase"] = results, todo, "running"

@@ -269,13 +269,3 @@ def stop_pool(pool, grace: float = 2.0) -> None:
         if old is not None:  # the build is ending: a further Ctrl-C must not cut its last line
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     pool.shutdown(wait=False, cancel_futures=True)
-
-
-def make(name: str, jobs: int, scheduler: str | None = None):
-    if name == "local":
-        return LocalExecutor(jobs)
-    if name == "dask":
-        from esep.pipeline.dask_executor import DaskExecutor
-
-        return DaskExecutor(jobs, scheduler)
-    raise EsepError(f"--executor: unknown executor {name!r} (choose local or dask)")
