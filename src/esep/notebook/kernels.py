@@ -58,18 +58,27 @@ def start_zygote(cwd: str, sock_dir: str | None = None) -> str | None:
     return z.path
 
 
+def zygote_sig() -> tuple | None:
+    """The environment (ESEP_ROOT, PYTHONPATH) the current zygote serves."""
+    z = _state["zygote"]
+    return tuple(z._esep_sig) if z is not None else None
+
+
 def use_zygote(path: str | None, sig: tuple | None = None) -> None:
-    """Use a zygote another process started (a dask task gets its path)."""
+    """Use a zygote another process started (a Dask task gets its path and the
+    environment it serves: ``sig``, as :func:`zygote_sig` gave it)."""
     if not path or not os.path.exists(path):
         return
     z = _state["zygote"]
     if z is not None and z.path == path:
+        if sig:
+            z._esep_sig = tuple(sig)
         return
     from esep.notebook.zygote import Zygote
 
     z = Zygote.__new__(Zygote)
     z.path, z.dir, z.proc, z.owner = path, None, None, -1
-    z._esep_sig, z._esep_owner = sig or _env_sig(), -1
+    z._esep_sig, z._esep_owner = tuple(sig) if sig else _env_sig(), -1
     _state["zygote"] = z
 
 

@@ -199,7 +199,8 @@ def _run_stale(todo, formats, force, jobs, done_cb, executor=None, prepare_keys=
         # the last `workers` units need no kernel booted after them
         tasks.append(executors.Task(idx, spec, unit, tuple(ufmts), key, force,
                                     spares and i < n - workers, False,
-                                    (prepare_keys or {}).get(spec.name), zpath, str(config.ROOT)))
+                                    (prepare_keys or {}).get(spec.name), zpath, str(config.ROOT),
+                                    zygote_sig=kernels.zygote_sig()))
     try:
         executor.run(tasks, formats, spares, done_cb)
     except BaseException:

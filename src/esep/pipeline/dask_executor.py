@@ -41,6 +41,7 @@ def dask_task(task: Task):
     if not (task.zygote and os.path.exists(task.zygote)):  # a remote worker: its own zygote
         with kernel_env():
             task.zygote = kernels.start_zygote(task.root)
+            task.zygote_sig = kernels.zygote_sig()
     return executors.run_task(task)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from esep.core import config
 from esep.core.errors import EsepError
@@ -47,7 +47,7 @@ class Task:
     zygote: str | None = None
     root: str = ""
     attempt: int = 0
-    env: dict = field(default_factory=dict)
+    zygote_sig: tuple | None = None  # the environment the zygote serves (kernels.zygote_sig)
 
 
 from esep.pipeline.interrupt import _crit, _on_sigterm  # noqa: E402
@@ -141,7 +141,7 @@ def run_task(task: Task):
         from esep.pipeline.run import run_unit
 
         kernels.activate(spares=task.spare_after)
-        kernels.use_zygote(task.zygote)
+        kernels.use_zygote(task.zygote, task.zygote_sig)
         try:
             quality = shared.unit_findings(spec, unit, task.prepare_key)
         except EsepError:
