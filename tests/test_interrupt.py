@@ -51,9 +51,11 @@ def _locks_free(root: Path) -> bool:
     return True
 
 
-def _kernels_of(root: Path) -> list[str]:
+def _kernels_of(root: Path, build_pid: int) -> list[str]:
+    """The build's zygote and its forked kernels (they keep the zygote's command line,
+    whose socket folder is named after the build's pid), and kernels started the plain way."""
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [ln for ln in out.splitlines() if "esep-zygote" in ln or (
+    return [ln for ln in out.splitlines() if f"esep-zygote-{build_pid}-" in ln or (
         "ipykernel" in ln and str(root) in ln)]
 
 
@@ -95,7 +97,7 @@ def test_ctrl_c_stops_a_build_within_5s_and_the_next_build_goes_on(mini_project,
         assert len(lines) == 1 and lines[0].startswith("interrupted"), err
     time.sleep(1.0)  # the zygote polls its parent every 0.5 s
     assert not _group_alive(pgid), _group_alive(pgid)
-    assert not _kernels_of(mini_project), _kernels_of(mini_project)
+    assert not _kernels_of(mini_project, pgid), _kernels_of(mini_project, pgid)
     assert not _leftovers(mini_project), _leftovers(mini_project)
     assert _locks_free(mini_project)
 
