@@ -124,6 +124,11 @@ def test_a_build_removes_temp_files_a_killed_build_left(mini_project):
     (dead / "executed.ipynb").write_text("{}")
     mine = mini_project / f"output/.esep/run-{os.getpid()}-yy"
     mine.mkdir()
-    assert build.sweep_temp() == 2
-    assert not stale.exists() and not dead.exists()
+    import tempfile
+
+    for d in Path(tempfile.gettempdir()).glob("esep-zygote-999999999-*"):
+        d.rmdir()
+    zdir = Path(tempfile.mkdtemp(prefix="esep-zygote-999999999-"))  # a killed build's socket folder
+    assert build.sweep_temp() >= 3
+    assert not stale.exists() and not dead.exists() and not zdir.exists()
     assert fresh.exists() and mine.exists()

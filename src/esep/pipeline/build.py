@@ -142,6 +142,14 @@ def sweep_temp() -> int:
                 continue  # an older esep's folder (no pid in its name): leave it an hour
             shutil.rmtree(d, ignore_errors=True)
             n += 1
+    import tempfile
+    from pathlib import Path
+
+    for d in Path(tempfile.gettempdir()).glob("esep-zygote-*-*"):  # a killed build's zygote socket
+        pid = d.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
     out = config.OUTPUT_DIR
     if out.is_dir():
         now = time.time()
