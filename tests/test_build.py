@@ -151,7 +151,7 @@ def test_glue_emits_what_scrapbook_glue_emits(monkeypatch, value):
 
 def test_kernel_start_race_is_retried_once(mini_project, monkeypatch):
     """A kernel that dies at start-up (TCP port race between workers) is retried once."""
-    from esep.pipeline import build as b
+    from esep.pipeline import executors as b
     from esep.core import params
     from esep.core import reports
     from esep.pipeline import run
@@ -159,11 +159,11 @@ def test_kernel_start_race_is_retried_once(mini_project, monkeypatch):
     calls = []
     real = run.run_unit
 
-    def flaky(spec, unit, formats):
+    def flaky(spec, unit, formats, quality=None):
         calls.append(unit.key)
         if len(calls) == 1:
             raise RuntimeError("Kernel died before replying to kernel_info")
-        return real(spec, unit, formats)
+        return real(spec, unit, formats, quality=quality)
 
     monkeypatch.setattr(run, "run_unit", flaky)
     from esep.pipeline import cache
@@ -173,7 +173,8 @@ def test_kernel_start_race_is_retried_once(mini_project, monkeypatch):
     prepare.prepare_report(spec)
     unit = params.units_for(spec, "2023-2024-S2")[0]
 
-    res = b._work(spec, unit, ("html",), cache.unit_key(spec, unit, ("html",)), True, False, True)
+    res = b.run_task(b.Task(0, spec, unit, ("html",), cache.unit_key(spec, unit, ("html",)), True,
+                            False, True))
     assert res.status == "ok", res.message
     assert len(calls) == 2
     assert not b._kernel_start_failed(RuntimeError("ZeroDivisionError in cell 3"))

@@ -1,10 +1,82 @@
 """The ``esep`` command line. Every user mistake ends in one readable message and exit 1."""
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from typing import Optional
 
-import typer
+_SIGINT = {"reported": False}
+
+
+def _interrupted_at_start(signum, frame):  # Ctrl-C while esep is still starting up
+    sys.stderr.write("interrupted: nothing was done\n")
+    os._exit(130)
+
+
+def _set_sigint(handler) -> None:
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread (e.g. imported by a test runner's worker)
+        pass
+
+
+_set_sigint(_interrupted_at_start)
+
+
+def _noop_build_fast_path() -> None:
+    """``esep build`` with nothing to do answers before typer (and the pydantic it
+    imports) and rich are loaded: one plain line, exit 0. Anything else, or anything
+    to build, goes the normal way (the command below). Only the ``esep`` script's own
+    plain ``build [REPORT] [--to F] [--jobs N] [--executor E]`` call takes this path."""
+    argv = sys.argv[1:]
+    if os.path.basename(sys.argv[0]) != "esep" or not argv or argv[0] != "build":
+        return
+    report = to = None
+    it = iter(argv[1:])
+    for a in it:
+        if a in ("--to", "--jobs", "-j", "--executor"):
+            val = next(it, None)
+            if val is None:
+                return
+            if a == "--to":
+                to = val
+        elif a.startswith("--to="):
+            to = a[5:]
+        elif a.startswith(("--jobs=", "--executor=")):
+            continue
+        elif a.startswith("-") or report is not None:
+            return  # --force, --help, --scheduler, --project ...: the normal path
+        else:
+            report = a
+    fmts = None
+    if to:
+        fmts = tuple(f.strip().lower() for f in to.split(",") if f.strip())
+        if any(f not in ("html", "pdf", "docx") for f in fmts):
+            return
+        if "html" not in fmts:
+            fmts = ("html",) + fmts
+    try:
+        from esep.pipeline import build as _b
+
+        res = _b.noop(report, fmts)
+    except Exception:  # noqa: BLE001 - whatever it is, the normal path reports it properly
+        return
+    if res is None:
+        return
+    from esep.core import config as _config
+
+    sys.stdout.write(f"{len(res)} of {len(res)} up to date, skipped (--force rebuilds; "
+                     f"`esep status` explains); {res.seconds:.2f} s\nIndex: {_config.OUTPUT_DIR / 'index.html'}\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ != "__main__":
+    _noop_build_fast_path()
+
+from typing import Optional  # noqa: E402
+
+import typer  # noqa: E402
 from rich.console import Console
 from rich.table import Table
 
@@ -13,6 +85,7 @@ from esep import lazy_imports
 from esep.core.errors import EsepError
 
 lazy_imports.install()  # import jsonschema without its 1.5 s grammar build (esep/lazy_imports.py)
+_set_sigint(signal.default_int_handler)  # from here on Ctrl-C is a KeyboardInterrupt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="esep: build education-analytics reports from data (papermill + nbconvert).")
@@ -104,11 +177,16 @@ def prepare(report: Optional[str] = typer.Argument(None, help="Report type (defa
 
 def _run_batch(report, period, variant, to, **kw):
     from esep.pipeline.build import build, summary
+    from esep.pipeline.executors import Interrupted
 
     try:
         results = build(report, period, variant, formats=_formats(to), **kw)
     except EsepError as exc:
         _fail(str(exc))
+    except Interrupted as exc:  # Ctrl-C: one line, exit 130 (workers and kernels are gone)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _SIGINT["reported"] = True
+        raise typer.Exit(130)
     except OSError as exc:  # read-only or full output/, unreadable raw file: one line, the fix
         _fail(_os_msg(exc))
     if not results:
@@ -147,10 +225,17 @@ def run(report: str = typer.Argument(..., help="Report type, e.g. city_innovatio
 def build(report: Optional[str] = typer.Argument(None, help="Only this report type."),
           to: Optional[str] = typer.Option(None, "--to", help="Formats: html,pdf,docx."),
           force: bool = typer.Option(False, "--force", help="Rebuild even what is up to date."),
-          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores).")):
+          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Parallel jobs (default: CPU cores)."),
+          executor: str = typer.Option("local", "--executor", help="local (process pool) or dask."),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                                  help="Dask scheduler (default: a LocalCluster sized to this machine).")):
     """Run every (report, period) whose inputs changed since its last build (all with
     --force), in parallel, then write output/index.html."""
-    _run_batch(report, None, None, to, force=force, jobs=jobs)
+    if executor not in ("local", "dask"):
+        _fail(f"--executor: unknown executor {executor!r} (choose local or dask)")
+    if scheduler and executor != "dask":
+        _fail("--scheduler needs --executor dask")
+    _run_batch(report, None, None, to, force=force, jobs=jobs, executor=executor, scheduler=scheduler)
 
 
 @app.command()
@@ -624,6 +709,10 @@ def main():  # pragma: no cover - the `esep` entry point (pyproject [project.scr
     except KeyboardInterrupt:
         err.print("interrupted", highlight=False)
         sys.exit(130)
+    except SystemExit as exc:  # typer turns Ctrl-C into a silent exit 130: say so, once
+        if exc.code == 130 and not _SIGINT["reported"]:
+            err.print("interrupted: nothing was changed", highlight=False)
+        raise
     except EsepError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)

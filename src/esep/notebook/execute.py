@@ -23,6 +23,10 @@ from esep.core.fsutil import rel
 FALLBACK_DIR = str(Path(__file__).resolve().parents[1] / "kit" / "_path")
 
 
+class KernelDied(RuntimeError):
+    """The kernel process died mid-notebook (not a failing cell)."""
+
+
 def failed_path(unit) -> Path:
     return config.STATE_DIR / "failed" / (unit.key.replace("/", "__") + ".ipynb")
 
@@ -82,6 +86,11 @@ def execute(spec, unit, out_nb: Path) -> None:
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
     except PapermillExecutionError as exc:
+        if getattr(exc, "ename", "") == "DeadKernelError":
+            # the kernel process died (killed, out of memory): not the report's error;
+            # the build retries the unit (esep.pipeline.executors.Crash)
+            raise KernelDied(f"{unit.label}: the kernel died while executing "
+                             f"({getattr(exc, 'evalue', '')})") from None
         failed = failed_path(unit)
         failed.parent.mkdir(parents=True, exist_ok=True)
         if out_nb.exists():

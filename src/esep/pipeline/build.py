@@ -20,20 +20,28 @@ import os
 import time
 from typing import Callable, Iterable
 
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
-
 from esep.pipeline import cache
 from esep.core import config
 from esep.core import params
 from esep.core import reports
 from esep.core.errors import EsepError
 
-RUN_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]  # as run.execute passes them
+class _LazyConsole:
+    """rich's Console, imported on first use: a no-op build prints one plain line."""
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+    def __init__(self, **kw):
+        self._kw, self._c = kw, None
+
+    def __getattr__(self, name):
+        if self._c is None:
+            from rich.console import Console
+
+            self._c = Console(**self._kw)
+        return getattr(self._c, name)
+
+
+console = _LazyConsole(highlight=False)
+err_console = _LazyConsole(stderr=True, highlight=False)
 
 
 class BuildResults(list):
@@ -112,155 +120,144 @@ def prepare_all(specs: Iterable[reports.ReportSpec], force: bool = False) -> dic
 
 # --- running stale units ---------------------------------------------------------------
 
-def _work(spec, unit, formats, key: cache.Key, force: bool, spare_after: bool, wait: bool = False):
-    """Build one unit under its lock (runs in a pool worker or in-process). Returns None
-    when another esep process holds the unit's lock and ``wait`` is false: the caller
-    does the other units first and comes back with ``wait=True``."""
-    from filelock import Timeout
-
-    from esep.notebook import kernels
-
-    t0 = time.perf_counter()
-    lk = cache.lock(f"unit-{unit.key}")
-    try:
-        lk.acquire(timeout=-1 if wait else 0)
-    except Timeout:
-        return None
-    try:
-        with lk:
-            if not force and cache.check(spec, unit, formats, key).fresh:
-                return _result(unit, "skipped", time.perf_counter() - t0,
-                               "up to date (built meanwhile by another esep process)")
-            from esep.pipeline.run import run_unit
-
-            kernels.activate(spares=spare_after)
-            try:
-                res = run_unit(spec, unit, formats)
-            except Exception as exc:  # noqa: BLE001
-                if not _kernel_start_failed(exc):
-                    raise
-                # Two kernels started at the same moment by two workers can pick the same
-                # free TCP port (jupyter_client finds free ports, the kernel binds them a
-                # moment later): the kernel dies at start-up. Nothing ran yet; try once more.
-                kernels.stop_spare()
-                res = run_unit(spec, unit, formats)
-            if res.status == "ok":
-                cache.save(unit, key, res.outputs, res.seconds)
-            return res
-    except Exception as exc:  # noqa: BLE001 - one unit's crash must not stop the batch
-        return _result(unit, "failed", time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
-
-
-KERNEL_START_ERRORS = ("Kernel died before replying", "Address already in use",
-                       "Kernel didn't respond", "kernel died")
-
-
-def _kernel_start_failed(exc: BaseException) -> bool:
-    """A kernel that died while starting (before any cell ran), e.g. a TCP port race."""
-    text = f"{type(exc).__name__}: {exc}"
-    return isinstance(exc, (RuntimeError, TimeoutError)) and any(m in text for m in KERNEL_START_ERRORS)
-
-
-def _init_worker(formats, spares: bool) -> None:
-    """Pool worker start-up: boot a kernel first, then pay the imports once, meanwhile."""
-    from multiprocessing import util
-
-    from esep.notebook import kernels
-
-    kernels.activate(spares=spares)
-    if spares:
-        try:
-            from esep.notebook.execute import kernel_env
-
-            with kernel_env():  # the same environment execute() gives a kernel
-                kernels.start_spare("python3", str(config.ROOT), RUN_KERNEL_ARGS)
-        except Exception:  # noqa: BLE001 - the unit will start its kernel itself
-            pass
-    util.Finalize(None, kernels.stop_spare, exitpriority=10)
-    import papermill  # noqa: F401
-
-    from esep.publish import render  # noqa: F401
-    from esep.pipeline import run
-
-    render._exporter()
-    if any(f != "html" for f in formats):
-        try:
-            from esep.publish import formats as fmts
-
-            fmts.warm(formats)  # WeasyPrint import + font config, pandoc reference.docx
-        except Exception:  # noqa: BLE001
-            pass
-
-
 def _spares_enabled() -> bool:
     return os.environ.get("ESEP_SPARE_KERNELS", "1") not in ("0", "no", "false")
 
 
-def _run_stale(todo, formats, force, jobs, done_cb) -> None:
+def sweep_temp() -> int:
+    """Remove temp files an earlier, killed build left: ``output/.esep/run-<pid>-*`` folders
+    of processes that no longer run, and ``.<name>.*.tmp`` files beside outputs older than
+    a minute (a live commit renames them within milliseconds). Returns how many."""
+    import shutil
+
+    n = 0
+    state = config.STATE_DIR
+    if state.is_dir():
+        for d in state.glob("run-*"):
+            parts = d.name.split("-")
+            pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+            if pid is not None and _alive(pid):
+                continue
+            if pid is None and time.time() - d.stat().st_mtime < 3600:
+                continue  # an older esep's folder (no pid in its name): leave it an hour
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+    import tempfile
+    from pathlib import Path
+
+    for d in Path(tempfile.gettempdir()).glob("esep-zygote-*-*"):  # a killed build's zygote socket
+        pid = d.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+            n += 1
+    out = config.OUTPUT_DIR
+    if out.is_dir():
+        now = time.time()
+        for dirpath, dirnames, filenames in os.walk(out):
+            for f in filenames:
+                if f.startswith(".") and f.endswith(".tmp"):
+                    p = os.path.join(dirpath, f)
+                    try:
+                        if now - os.stat(p).st_mtime > 60:
+                            os.unlink(p)
+                            n += 1
+                    except OSError:
+                        pass
+    return n
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def make_executor(name: str, jobs: int, scheduler: str | None = None):
+    """``local`` (process pool, the default) or ``dask`` (esep.pipeline.dask_executor)."""
+    if name == "local":
+        from esep.pipeline.executors import LocalExecutor
+
+        return LocalExecutor(jobs)
+    if name == "dask":
+        from esep.pipeline.dask_executor import DaskExecutor
+
+        return DaskExecutor(jobs, scheduler)
+    raise EsepError(f"--executor: unknown executor {name!r} (choose local or dask)")
+
+
+def _run_stale(todo, formats, force, jobs, done_cb, executor=None, prepare_keys=None) -> None:
     """Run ``todo`` [(index, spec, unit, key, formats)], calling ``done_cb(index, result)``;
-    ``formats`` is the union of all units' formats (what pool workers warm up)."""
+    ``formats`` is the union of all units' formats (what workers warm up)."""
+    from esep.notebook import kernels
+    from esep.notebook.execute import kernel_env
+    from esep.pipeline import executors
+
     spares = _spares_enabled()
+    executor = executor or executors.LocalExecutor(jobs)
     n = len(todo)
     workers = max(1, min(jobs, n))
-    if workers == 1:
-        from esep.notebook import kernels
-
-        try:
-            busy = []
-            for i, (idx, spec, unit, key, ufmts) in enumerate(todo):
-                res = _work(spec, unit, ufmts, key, force, spares and i < n - 1)
-                if res is None:
-                    busy.append((idx, spec, unit, key, ufmts))
-                else:
-                    done_cb(idx, res)
-            for idx, spec, unit, key, ufmts in busy:  # built by another esep process: wait
-                done_cb(idx, _work(spec, unit, ufmts, key, force, False, wait=True))
-        finally:
-            kernels.stop_spare()
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    ctx = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(tuple(formats), spares))
-    futures = {}
+    with kernel_env():  # a warm zygote the workers fork their kernels from
+        zpath = kernels.start_zygote(str(config.ROOT))
+    tasks = []
+    for i, (idx, spec, unit, key, ufmts) in enumerate(todo):
+        # the last `workers` units need no kernel booted after them
+        tasks.append(executors.Task(idx, spec, unit, tuple(ufmts), key, force,
+                                    spares and i < n - workers, False,
+                                    (prepare_keys or {}).get(spec.name), zpath, str(config.ROOT),
+                                    zygote_sig=kernels.zygote_sig()))
     try:
-        for i, (idx, spec, unit, key, ufmts) in enumerate(todo):
-            # the last `workers` units need no kernel booted after them
-            fut = pool.submit(_work, spec, unit, ufmts, key, force, spares and i < n - workers)
-            futures[fut] = (idx, unit)
-        pending = set(futures)
-        while pending:
-            fut = next(as_completed(pending))
-            pending.discard(fut)
-            idx, unit = futures[fut]
-            try:
-                res = fut.result()
-            except BrokenProcessPool as exc:
-                res = _result(unit, "failed", 0.0, f"worker process died: {exc}")
-            except Exception as exc:  # noqa: BLE001
-                res = _result(unit, "failed", 0.0, f"{type(exc).__name__}: {exc}")
-            if res is None:  # locked by another esep process: queue again, then wait for it
-                spec, key, ufmts = next((s, k, f) for i, s, u, k, f in todo if i == idx)
-                again = pool.submit(_work, spec, unit, ufmts, key, force, False, True)
-                futures[again] = (idx, unit)
-                pending.add(again)
-                continue
-            done_cb(idx, res)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
+        executor.run(tasks, formats, spares, done_cb)
+    except BaseException:
+        kernels.stop_zygote(fast=True)
         raise
-    pool.shutdown(wait=True)
+    kernels.stop_zygote()
+    sweep_temp()  # what a worker that died mid-unit left
 
 
 def build(report: str | None = None, period: str | None = None, variant: str | None = None,
           formats=("html",), on_result: Callable | None = None, *, force: bool = False,
-          jobs: int | None = None) -> BuildResults:
-    """Build every stale unit (all units with ``force``); return one result per unit."""
+          jobs: int | None = None, executor: str = "local", scheduler: str | None = None) -> BuildResults:
+    """Build every stale unit (all units with ``force``); return one result per unit.
+    ``executor``: ``local`` (process pool) or ``dask`` (``scheduler`` address, or a
+    LocalCluster). Ctrl-C raises :class:`esep.pipeline.executors.Interrupted`."""
     t0 = time.perf_counter()
     jobs = jobs or default_jobs()
+    state = {"results": None, "todo": [], "phase": "planning"}
+    try:
+        return _build(report, period, variant, formats, on_result, force, jobs, executor,
+                      scheduler, t0, state)
+    except KeyboardInterrupt:
+        import signal
+
+        from esep.pipeline.executors import Interrupted
+
+        try:  # ending: a second Ctrl-C must not cut the last line
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:
+            pass
+
+        raise Interrupted(_interrupted_line(state)) from None
+
+
+def _interrupted_line(state) -> str:
+    results, todo = state["results"], state["todo"]
+    if state["phase"] != "running" or results is None:
+        return (f"interrupted while {state['phase']}: nothing was built; "
+                "`esep build` starts again from here")
+    idxs = [t[0] for t in todo]
+    ok = sum(1 for i in idxs if results[i] is not None and results[i].status == "ok")
+    failed = sum(1 for i in idxs if results[i] is not None and results[i].status == "failed")
+    left = len(idxs) - ok - failed
+    return (f"interrupted: {ok + failed} of {len(idxs)} unit(s) finished ({ok} ok, {failed} failed), "
+            f"{left} not built; `esep build` continues from there")
+
+
+def _build(report, period, variant, formats, on_result, force, jobs, executor, scheduler, t0,
+           state) -> BuildResults:
     from esep.publish import formats as fmts
 
     requested = tuple(formats) if formats else None
@@ -271,10 +268,13 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
     for r in bad:
         _report(r, 0, 0, on_result)
     specs = {spec.name: spec for spec, _ in units}
+    sweep_temp()
+    state["phase"] = "preparing data"
     used = {u.name: u for s in specs.values() for u in cache.used_specs(s) if u.name not in specs}
     data_errors = prepare_all([*used.values(), *specs.values()], force=force)  # rolled-up reports first
     for name in used:
         data_errors.pop(name, None)  # reported by their own units, not by the report rolling them up
+    state["phase"] = "checking what is up to date"
     spec_formats = {}  # --to > ESEP_FORMATS > the spec's `formats:` key > HTML + PDF
     for name, spec in specs.items():
         try:
@@ -302,8 +302,12 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
     for idx, res in enumerate(results):
         if res is not None and res.status == "failed":
             _report(res, 0, 0, on_result)
-    if todo and on_result is None:
-        console.print(f"building {len(todo)} unit(s) with {min(jobs, len(todo))} job(s)")
+    ex = None
+    if todo:
+        ex = make_executor(executor, jobs, scheduler)
+        if on_result is None:
+            console.print(f"building {len(todo)} unit(s) with {ex.describe(len(todo))}")
+    state["results"], state["todo"], state["phase"] = results, todo, "running"
 
     reasons = {idx: reason for idx, _, _, _, reason in todo}
     finished = [0]
@@ -316,8 +320,10 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
         _report(res, finished[0], len(todo), on_result)
 
     if todo:
+        pkeys = {name: cache.prepare_key(spec) for name, spec in specs.items() if name not in data_errors}
         _run_stale([t[:3] + (t[3], spec_formats[t[1].name]) for t in todo], all_formats,
-                   force, jobs, done)
+                   force, jobs, done, ex, pkeys)
+    state["phase"] = "writing the index"
     out.extend(bad)
     out.extend(r for r in results if r is not None)
     index_path = config.OUTPUT_DIR / "index.html"
@@ -327,7 +333,42 @@ def build(report: str | None = None, period: str | None = None, variant: str | N
 
         index.write_index()
     out.seconds, out.jobs, out.force = time.perf_counter() - t0, jobs, force
+    out.executor = executor
     _write_last_build(out, all_formats)
+    return out
+
+
+def noop(report: str | None = None, formats=None) -> BuildResults | None:
+    """The results of ``esep build`` when nothing has to be done (every unit fresh, every
+    params file valid, data prepared, index written), computed without importing
+    papermill, pandas, typer or rich; None when something has to run."""
+    from esep.publish import formats as fmts
+
+    t0 = time.perf_counter()
+    cache.reset_memo()
+    try:
+        units, bad = plan(report)
+    except EsepError:
+        return None
+    if bad or not units or not (config.OUTPUT_DIR / "index.html").exists():
+        return None
+    specs = {spec.name: spec for spec, _ in units}
+    for spec in specs.values():
+        if not cache.prepare_fresh(spec, cache.prepare_key(spec)):
+            return None
+    out = BuildResults()
+    used = set()
+    for spec, unit in units:
+        try:
+            ufmts = fmts.resolve(spec, tuple(formats) if formats else None)
+        except EsepError:
+            return None
+        used.update(ufmts)
+        if not cache.check(spec, unit, ufmts).fresh:
+            return None
+        out.append(_LightResult(unit, "skipped", 0.0, "up to date"))
+    out.seconds, out.jobs = time.perf_counter() - t0, default_jobs()
+    _write_last_build(out, tuple(sorted(used)))
     return out
 
 
@@ -336,8 +377,11 @@ def _write_last_build(results: BuildResults, formats) -> None:
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(results.seconds, 3),
         "jobs": results.jobs, "force": results.force, "formats": list(formats),
         "counts": {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")},
-        "units": [{"unit": r.unit.key, "status": r.status, "seconds": round(r.seconds, 2),
-                   "message": (r.message or "").splitlines()[0][:200] if r.message else ""}
+        "executor": getattr(results, "executor", "local"),
+        "units": [{"unit": r.unit.key, "report": r.unit.report, "status": r.status,
+                   "seconds": round(r.seconds, 2),
+                   "message": (r.message or "").splitlines()[0][:200] if r.message else "",
+                   "phases": getattr(r, "phases", None) or {}}
                   for r in results],
     }
     try:
@@ -363,6 +407,10 @@ def _report(res, i: int, total: int, cb) -> None:
 
 def summary(results: list):
     """Table of what ran and what failed; up-to-date units are grouped per report/period."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     t = Table(title="esep build summary", show_lines=False)
     for col in ("report", "period", "variant", "status", "seconds", "detail"):
         t.add_column(col, justify="right" if col == "seconds" else "left")
@@ -409,7 +457,10 @@ def status(report: str | None = None, period: str | None = None, variant: str | 
     return rows
 
 
-def status_table(rows: list[tuple]) -> Table:
+def status_table(rows: list[tuple]):
+    from rich.table import Table
+    from rich.text import Text
+
     t = Table(title="esep status")
     for col in ("report", "period", "variant", "state", "reason"):
         t.add_column(col)

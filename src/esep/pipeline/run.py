@@ -10,6 +10,7 @@ Order of work for a unit:
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -35,6 +36,25 @@ class Result:
     seconds: float = 0.0
     message: str = ""
     outputs: list[Path] = field(default_factory=list)
+    # where the time went: {phase: [wall s, cpu s]} for kernel, execute, findings, html,
+    # pdf, docx, write (cpu of execute = the kernel process's own CPU)
+    phases: dict = field(default_factory=dict)
+
+
+class _Clock:
+    """Wall and CPU (this process) per phase; ``extra_cpu`` adds a child's CPU."""
+
+    def __init__(self):
+        self.phases: dict[str, list[float]] = {}
+        self._mark = (time.perf_counter(), time.process_time())
+
+    def lap(self, phase: str, extra_cpu: float = 0.0, wall: float | None = None) -> None:
+        now = (time.perf_counter(), time.process_time())
+        w = now[0] - self._mark[0] if wall is None else wall
+        c = now[1] - self._mark[1] + extra_cpu
+        old = self.phases.get(phase, [0.0, 0.0])
+        self.phases[phase] = [round(old[0] + w, 3), round(old[1] + c, 3)]
+        self._mark = now
 
 
 def now_iso() -> str:
@@ -63,7 +83,7 @@ def place_of(spec: ReportSpec, unit: RunUnit, scraps: dict) -> str | None:
 
 
 def render_outputs(spec: ReportSpec, unit: RunUnit, nb, formats, fingerprint: str,
-                   built: datetime) -> dict[str, bytes | str]:
+                   built: datetime, clock: _Clock | None = None) -> dict[str, bytes | str]:
     """Produce every requested format in memory (nothing written yet)."""
     from esep.publish import render
     from esep.notebook.scraps import read_scraps
@@ -75,23 +95,36 @@ def render_outputs(spec: ReportSpec, unit: RunUnit, nb, formats, fingerprint: st
         page = render.render_html(nb, title=spec.title, period=unit.period,
                                   place=place_of(spec, unit, scraps), fingerprint=fingerprint, built=built)
     out: dict[str, bytes | str] = {"html": page}
+    if clock:
+        clock.lap("html")
     extra = [f for f in formats if f != "html"]
     if extra:
         from esep.publish import formats as fmts
 
         for f in extra:
             out[f] = fmts.convert(page, f, title=spec.title, period=unit.period)
+            if clock:
+                clock.lap(f)
     return {k: v for k, v in out.items() if k in formats}
 
 
-def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
+def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",), quality: list | None = None) -> Result:
+    """Execute, add the findings appendix, render, commit. ``quality``: the unit's
+    data-quality findings when the build computed them once for the whole report
+    (esep.pipeline.shared); None = compute them here."""
     import nbformat
 
+    from esep.notebook import kernels
+
+    clock = _Clock()
     t0 = time.perf_counter()
     started = now_iso()
     paths = output_paths(unit, formats)
     config.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix="run-", dir=config.STATE_DIR))
+    from esep.pipeline import interrupt
+
+    tmpdir = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=config.STATE_DIR))
+    interrupt.track_tmp(tmpdir)  # removed also when the build is interrupted
     try:
         tmp_nb = tmpdir / "executed.ipynb"
         from esep.data import forms  # a school's invalid form fails its own report only (issue 14)
@@ -99,6 +132,10 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
         forms.check_unit(spec, unit)
         edits.record_pending(unit)  # unpublished prose edits in the old notebook: record first
         execute(spec, unit, tmp_nb)
+        clock.lap("execute", extra_cpu=kernels.last.get("kernel_cpu", 0.0))
+        kwall = min(kernels.last.get("kernel", 0.0), clock.phases["execute"][0])
+        clock.phases["kernel"] = [round(kwall, 3), 0.0]  # waiting for a kernel (its CPU: under execute)
+        clock.phases["execute"][0] = round(clock.phases["execute"][0] - kwall, 3)
         nb = nbformat.read(str(tmp_nb), as_version=4)
         from esep.data.validate import input_files
 
@@ -115,19 +152,20 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
                                "built": built.isoformat(timespec="seconds")}
         from esep.data import findings  # data-quality warnings -> "Деректер сапасы" appendix (issue 7)
 
-        quality = findings.for_variant(findings.for_unit(spec, unit.period), spec, unit.variant)
+        if quality is None:
+            quality = findings.for_variant(findings.for_unit(spec, unit.period), spec, unit.variant)
         from esep.core import numbers
+        from esep.notebook.scraps import read_scraps as _scraps
 
+        table_numbers = _scraps(nb).get("esep_table_numbers")  # raw table -> the report's "N-кесте"
         with numbers.rounding(spec.rounding):
-            from esep.notebook.scraps import read_scraps as _scraps
-
-            numbers = _scraps(nb).get("esep_table_numbers")  # raw table -> the report's "N-кесте"
             nb.cells.append(findings.appendix_cell(quality, spec.name,
-                                                   numbers if isinstance(numbers, dict) else None))
+                                                   table_numbers if isinstance(table_numbers, dict) else None))
+        clock.lap("findings")
         narr = edits.apply_recorded(unit, nb)
         for msg in narr.conflicts:
             edits.warn(msg)  # editor prose from narrative/ (after every generated cell)
-        rendered = render_outputs(spec, unit, nb, formats, fp, built)
+        rendered = render_outputs(spec, unit, nb, formats, fp, built, clock)
         finished = now_iso()
         doc = manifest.build_manifest(
             unit=unit, spec=spec, params_file=unit.params_file,
@@ -145,20 +183,24 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",)) -> Result:
             staged[paths[f]] = content
         staged[paths["manifest"]] = manifest.dumps(doc)
         commit(staged)
-        return Result(unit, "ok", time.perf_counter() - t0, "", list(staged))
+        clock.lap("write")
+        return Result(unit, "ok", time.perf_counter() - t0, "", list(staged), clock.phases)
     except EsepError as exc:
-        return Result(unit, "failed", time.perf_counter() - t0, str(exc))
+        return Result(unit, "failed", time.perf_counter() - t0, str(exc), phases=clock.phases)
     except OSError as exc:  # a full or read-only output/: the folder and the fix (issue 17)
         from esep.core.fsutil import os_error_message
 
-        return Result(unit, "failed", time.perf_counter() - t0, os_error_message(exc))
+        return Result(unit, "failed", time.perf_counter() - t0, os_error_message(exc), phases=clock.phases)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+        interrupt.untrack_tmp(tmpdir)
 
 
 def commit(staged: dict[Path, str | bytes]) -> None:
     """Write all files to temp names, then rename them into place as one journaled step
     (a kill between two renames is finished by the next command: esep.core.fsutil)."""
     from esep.core.fsutil import commit_files
+    from esep.pipeline.interrupt import critical
 
-    commit_files(staged)
+    with critical():  # an interrupted build finishes a commit it started
+        commit_files(staged)
