@@ -30,7 +30,10 @@ def compute(spec, periods_variants: dict[str, list]) -> dict:
     loaded = validate.load_report(spec)
     if loaded.problems:  # errors: no findings (the run itself reports the errors)
         return {(p, v): [] for p, vs in periods_variants.items() for v in vs}
-    found = findings.compute(loaded)
+    from esep.core import numbers
+
+    with numbers.rounding(spec.rounding):  # agreement at the report's own rounding rule
+        found = findings.compute(loaded)
     # findings.for_variant reads the frames again unless they are in its memo: hand it
     # the ones just read (same key as for_variant computes; a miss only costs a re-read)
     files = validate.input_files(spec)
@@ -39,7 +42,7 @@ def compute(spec, periods_variants: dict[str, list]) -> dict:
     findings._FRAMES[fkey] = loaded.frames
     out = {}
     for period, variants in periods_variants.items():
-        per = findings.for_period(found, period)
+        per = findings.for_period(found, period, loaded.schema)  # the period's own findings
         for v in variants:
             out[(period, v)] = findings.for_variant(per, spec, v)
     return out
