@@ -300,3 +300,11 @@ def test_index_shows_warnings_count_or_dash(mini_project):
     a = next(r for r in rows if ">A<" in r)
     b = next(r for r in rows if ">B<" in r)
     assert "3 ескерту" in a and "—" in b and "2024-06-30 10:05" in a
+
+
+def test_kazakh_alphabetical_order():
+    from esep.core.collation import kazakh_key
+
+    names = ["Қызылорда", "Ақтөбе", "Алматы", "Шымкент", "Өскемен", "Орал", "Көкшетау", "Кентау", "Ұлытау"]
+    assert sorted(names, key=kazakh_key) == ["Ақтөбе", "Алматы", "Кентау", "Көкшетау", "Қызылорда",
+                                             "Орал", "Өскемен", "Ұлытау", "Шымкент"]

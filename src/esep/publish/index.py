@@ -84,10 +84,13 @@ def collect() -> list[dict]:
 def write_index() -> Path:
     import jinja2
 
+    from esep.core.collation import kazakh_key
+
     rows = collect()
     periods = sorted({r["period"] for r in rows}, reverse=True)
     groups = [(p, sorted([r for r in rows if r["period"] == p],
-                         key=lambda r: (r["report"], r["variant"] is not None, r["variant"] or "")))
+                         key=lambda r: (r["report"], r["variant"] is not None,
+                                        kazakh_key(r.get("variant_label") or r["variant"] or ""))))
               for p in periods]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     from markupsafe import Markup
