@@ -97,6 +97,14 @@ def warm(formats: Iterable[str]) -> None:
 _pdf_lock = threading.Lock()  # WeasyPrint's font configuration is not thread-safe
 
 
+def _fresh_lock_in_child() -> None:
+    global _pdf_lock
+    _pdf_lock = threading.Lock()   # never inherit a lock another thread held at fork time
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
 @lru_cache(maxsize=1)
 def _font_config():
     from weasyprint.text.fonts import FontConfiguration

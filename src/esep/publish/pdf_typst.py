@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import re
 import tempfile
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,15 @@ FONT = "DejaVu Sans"
 _HEADER_CHARS = 96      # running header: characters of 7.5 pt text on one line
 
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker starts with a free lock and its own compiler: a lock held by another
+    thread of the parent at fork time would otherwise stay held forever in the child (seen:
+    a test's build worker hung in to_pdf), and the parent's compiler is not the child's."""
+    global _lock
+    _lock = threading.Lock()
+    _compiler.cache_clear()
 
 
 PREAMBLE = r"""
@@ -235,6 +245,9 @@ def _compiler():
     import typst
 
     return typst.Compiler(font_paths=_font_dirs())
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _font_dirs() -> list[str]:
