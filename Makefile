@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 fonts: ## Fonts with every Kazakh letter for PDF and charts (DejaVu; apt, when root)
-	@fc-list 2>/dev/null | grep -q "DejaVu Sans" || { [ "$$(id -u)" = 0 ] && apt-get install -y fonts-dejavu-core >/dev/null 2>&1; } \
+	@fc-list 2>/dev/null | grep -q "DejaVu Sans" || { [ "$$(id -u)" = 0 ] && { apt-get install -y fonts-dejavu-core >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y fonts-dejavu-core >/dev/null 2>&1; }; }; } \
 	  || echo "DejaVu Sans not found: PDFs fall back to Typst's bundled Libertinus (sudo apt-get install fonts-dejavu-core)"
 
 install: $(STAMP) fonts ## Create .venv/ and install esep with all dependencies and the Jupyter kernel
@@ -29,9 +29,10 @@ install: $(STAMP) fonts ## Create .venv/ and install esep with all dependencies 
 browser: ## Headless Chromium for the proof sheets and the browser tests (apt, when root)
 	@if [ -x /usr/bin/chromium ] || [ -n "$$ESEP_CHROMIUM" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get install -y chromium fonts-dejavu-core >/dev/null 2>&1 || echo "chromium not installed: browser tests will be skipped"; \
+	  { apt-get install -y chromium fonts-dejavu-core >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y chromium fonts-dejavu-core >/dev/null 2>&1; }; } \
+	    || echo "chromium not installed: browser tests will be skipped"; \
 	else echo "no /usr/bin/chromium (sudo apt-get install chromium): browser tests will be skipped"; fi
-	@command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y poppler-utils >/dev/null 2>&1; } || true
+	@command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && { apt-get install -y poppler-utils >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y poppler-utils >/dev/null 2>&1; }; }; } || true
 
 report: install ## Set everything up and build every report from data/raw (HTML + PDF)
 	$(BIN)/esep build
