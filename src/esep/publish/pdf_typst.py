@@ -46,13 +46,33 @@ _HEADER_CHARS = 96      # running header: characters of 7.5 pt text on one line
 _lock = threading.Lock()
 
 
+_state = {"used": False, "forked_after_use": False}
+
+
 def _after_fork_in_child() -> None:
-    """A forked worker starts with a free lock and its own compiler: a lock held by another
-    thread of the parent at fork time would otherwise stay held forever in the child (seen:
-    a test's build worker hung in to_pdf), and the parent's compiler is not the child's."""
+    """A forked worker starts with a free lock and its own compiler. If the parent had
+    already compiled with Typst, the compiler's native thread pool exists in the parent
+    only, and an in-process compile in the child waits forever (seen: a test's build
+    worker forked from a process that had made PDFs hung in to_pdf): such a child
+    compiles in a subprocess instead."""
     global _lock
     _lock = threading.Lock()
     _compiler.cache_clear()
+    _state["forked_after_use"] = _state["used"] or _state["forked_after_use"]
+
+
+def _compile_in_subprocess(main: Path, root: Path) -> bytes:
+    import subprocess
+    import sys
+
+    code = ("import sys, typst\n"
+            "sys.stdout.buffer.write(typst.compile(sys.argv[1], root=sys.argv[2], font_paths=sys.argv[3:]))")
+    res = subprocess.run([sys.executable, "-c", code, str(main), str(root), *_font_dirs()],
+                         capture_output=True, timeout=300)
+    if res.returncode != 0:
+        err = res.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise EsepError(f"PDF (Typst) failed: {(err[-1] if err else 'compiler exited')[:300]}")
+    return res.stdout
 
 
 PREAMBLE = r"""
@@ -269,8 +289,11 @@ def to_pdf(page: str) -> bytes:
         src = typst_source(page, root)
         main = root / "report.typ"
         main.write_text(src, encoding="utf-8")
+        if _state["forked_after_use"]:
+            return _compile_in_subprocess(main, root)
         with _lock:
             try:
+                _state["used"] = True
                 return _compiler().compile(input=str(main), root=str(root))
             except typst.TypstError as exc:
                 raise EsepError(f"PDF (Typst) failed: {str(exc).splitlines()[0][:300]}") from exc
