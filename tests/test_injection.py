@@ -31,11 +31,12 @@ EDITOR_PAYLOAD = ('\n\nРедактор <script>alert("ed")</script> <img src=x 
 
 
 def text_columns(schema: dict) -> dict[str, list[str]]:
-    """table -> its free-text columns (type text, no closed list of allowed values)."""
+    """table -> its free-text columns (type text, no closed list of allowed values, no pattern)."""
     out = {}
     for t, tdef in (schema.get("tables") or {}).items():
         cols = [c for c, cdef in ((tdef or {}).get("columns") or {}).items()
-                if isinstance(cdef, dict) and cdef.get("type") == "text" and not cdef.get("allowed")]
+                if isinstance(cdef, dict) and cdef.get("type") == "text" and not cdef.get("allowed")
+                and not cdef.get("pattern")]
         if cols:
             out[t] = cols
     return out

@@ -87,9 +87,10 @@ def test_nothing_leaks_between_reports_and_zygote_state_equals_a_plain_kernel(mi
     leaker = _nb(tmp_path / "leaker.ipynb", LEAKER)
     probe = _nb(tmp_path / "probe.ipynb", PROBE)
     kernels.activate(spares=False)
+    env = kernel_env()      # kernels start in the environment execute() gives them
+    env.__enter__()
     try:
-        with kernel_env():
-            path = kernels.start_zygote(str(config.ROOT))
+        path = kernels.start_zygote(str(config.ROOT))
         assert path and kernels._state["zygote"].ready(60)
         _, _, via = _run(leaker, tmp_path / "l.ipynb")
         assert via == "zygote"
@@ -99,6 +100,7 @@ def test_nothing_leaks_between_reports_and_zygote_state_equals_a_plain_kernel(mi
         warm2, _, _ = _run(probe, tmp_path / "p2.ipynb")
     finally:
         kernels.stop_zygote()
+        env.__exit__(None, None, None)
     plain, plain_images, via = _run(probe, tmp_path / "p3.ipynb")
     assert via == "process"
 

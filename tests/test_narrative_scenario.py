@@ -99,10 +99,18 @@ def test_toy_unrecorded_edit_and_conflict_across_a_real_rerun(mini_project):
     _edit(tmpl, is_ours, "Жалпы оқушылар саны: {{ pupils_total }}.")
     _bump_raw(mini_project / "data/raw/toy/pupils.csv",
               lambda r: r["city_slug"] == "astana" or r["row_type"] == "total", 100, "pupils")
-    res = runner.invoke(app, ["run", "toy", "--period", period])
-    assert res.exit_code == 0, res.output
-    assert "recorded 1 unpublished narrative edit(s)" in res.output
-    assert "the template changed this cell after it was edited" in res.output
+    # a real `esep run` (the unit runs in a worker process: its messages reach the terminal)
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "esep", "run", "toy", "--period", period], cwd=mini_project,
+                          env=dict(os.environ, ESEP_ROOT=str(mini_project)), capture_output=True, text=True,
+                          timeout=600)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 0, said
+    assert "recorded 1 unpublished narrative edit(s)" in said
+    assert "the template changed this cell after it was edited" in said
     page = (out / "toy.html").read_text(encoding="utf-8").replace("\xa0", " ")
     assert "Қалада барлығы 23 945 оқушы оқиды." in page
     assert "Жалпы оқушылар саны" not in page

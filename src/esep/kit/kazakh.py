@@ -258,6 +258,9 @@ def date_attr(d: Any) -> str:
 
     if fmt.is_missing(d):
         return fmt.DASH
-    t = pd.Timestamp(d)
+    try:
+        t = pd.Timestamp(d)
+    except (ValueError, TypeError):  # not a date (a typo in a text column): shown as written
+        return str(d)
     month = MONTHS[t.month - 1]
     return f"{t.year} жылғы {t.day} {month}{ending(month, 'loc')}{'ғы' if _harmony(month) == 'back' else 'гі'}"

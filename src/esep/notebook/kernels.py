@@ -91,7 +91,9 @@ def stop_zygote(fast: bool = False) -> None:
 
 def _zygote_for(sig: tuple):
     z = _state["zygote"]
-    if z is None or tuple(sig[3:]) != tuple(z._esep_sig):
+    # the zygote serves one project and import path (ESEP_ROOT, PYTHONPATH); the rest of the
+    # environment (ESEP_ROUNDING, ...) travels with each fork request
+    if z is None or tuple(sig[3:5]) != tuple(z._esep_sig):
         return None
     return z if z.alive() else None
 
