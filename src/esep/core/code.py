@@ -16,10 +16,11 @@ reading the source (``ast``), never by importing it: planning a build stays chea
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 from pathlib import Path
+
+from esep.core.fsutil import sha256_file
 
 ESEP_DIR = Path(__file__).resolve().parents[1]
 KIT_DIR = ESEP_DIR / "kit"
@@ -27,14 +28,6 @@ ENGINE_PARTS = ("core", "data", "notebook", "publish")
 OUTPUT_SHAPING_PIPELINE = ("pipeline/run.py", "pipeline/rerender.py", "pipeline/publish.py")
 NOT_OUTPUT_CODE = {"notebook/kernels.py", "publish/index.py", "publish/templates/index.html.j2"}
 CODE_SUFFIXES = (".py", ".j2", ".css", ".typ")
-
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _label(path: Path, src_dir: Path) -> str:
@@ -151,6 +144,6 @@ def code_hashes(notebook: Path, src_dir: Path, memo: dict | None = None) -> dict
     for p in helper_files(notebook, src_dir) + engine_files():
         key = str(p)
         if key not in memo:
-            memo[key] = _sha(p)
+            memo[key] = sha256_file(p)
         out[_label(p, src_dir)] = memo[key]
     return dict(sorted(out.items()))

@@ -174,6 +174,18 @@ def recover() -> list[Path]:
     return done
 
 
+def sha256_file(path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (the one file digest: code
+    hashes, manifests and the cache's memoized copy use it)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     commit_files({Path(path): data})
 

@@ -39,15 +39,18 @@ def format_state(base: Path, fmt: str, doc: dict) -> str | None:
 def stale_formats() -> list[tuple[Path, dict]]:
     """Every stale format file in output/ with its report's manifest."""
     out = []
-    for mf, base, doc in _manifests():
+    for mf, base, doc in manifests():
         for f in FORMATS:
             if format_state(base, f, doc) == "stale":
                 out.append((base.with_suffix(f".{f}"), doc))
     return out
 
 
-def _manifests():
-    for mf in sorted(config.OUTPUT_DIR.glob("*/**/*.manifest.json")):
+def manifests(out: Path | None = None):
+    """(manifest path, output base, manifest) of every built report under ``out``
+    (default ``output/``), skipping esep's state and the proof sheets."""
+    out = config.OUTPUT_DIR if out is None else out
+    for mf in sorted(out.glob("*/**/*.manifest.json")):
         if ".esep" in mf.parts or "proof" in mf.parts:
             continue
         try:
@@ -60,7 +63,7 @@ def _manifests():
 def collect() -> list[dict]:
     rows = []
     out = config.OUTPUT_DIR
-    for mf, base, doc in _manifests():
+    for mf, base, doc in manifests():
         states = {f: format_state(base, f, doc) for f in FORMATS}
         fmts = [(f.upper(), base.with_suffix(f".{f}").relative_to(out).as_posix())
                 for f in FORMATS if states[f] == "current"]

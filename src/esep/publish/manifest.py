@@ -17,15 +17,7 @@ KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pand
                 "pypandoc-binary", "pandera")
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-from esep.core.fsutil import rel  # noqa: E402,F401  (re-exported: run/rerender use manifest.rel)
+from esep.core.fsutil import rel, sha256_file  # noqa: E402,F401  (re-exported: run/rerender use manifest.rel)
 
 
 def package_versions() -> dict[str, str]:

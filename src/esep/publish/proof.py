@@ -78,16 +78,9 @@ class Browser:
 
 
 def _reports(out: Path) -> list[tuple[Path, dict]]:
-    found = []
-    for mf in sorted(out.glob("*/**/*.manifest.json")):
-        if ".esep" in mf.parts or "proof" in mf.parts:
-            continue
-        try:
-            doc = json.loads(mf.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        found.append((mf.with_name(mf.name[: -len(".manifest.json")]), doc))
-    return found
+    from esep.publish.index import manifests
+
+    return [(base, doc) for _, base, doc in manifests(out)]
 
 
 def _sheet(images: list, cols: int, label: str, bad: bool = False):
