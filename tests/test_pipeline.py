@@ -130,3 +130,14 @@ def test_spec_formats_key_bad_value_is_named(mini_project):
     res = runner.invoke(app, ["build", "--jobs", "1"])
     assert res.exit_code == 1
     assert "toy.report.yaml: key 'formats'" in res.output and "pdfx" in res.output
+
+
+def test_spec_unknown_key_is_refused_with_the_nearest_known_key(mini_project):
+    """A typo in an optional spec key (``roundng:``) would silently keep the default rule:
+    every command refuses it in one line naming the file, the key and the likely meant key."""
+    spec = mini_project / "notebooks/toy.report.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "roundng: truncate\n", encoding="utf-8")
+    res = runner.invoke(app, ["status"])
+    assert res.exit_code == 1
+    assert "toy.report.yaml: unknown key 'roundng' (did you mean 'rounding'?)" in res.output
+    assert "Traceback" not in res.output

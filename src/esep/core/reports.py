@@ -107,6 +107,11 @@ class Expand:
         return list(seen)
 
 
+# Optional spec keys (each read by a ReportSpec property or by resolve below);
+# any other key is refused, so a typo such as ``roundng:`` cannot pass unseen.
+OPTIONAL_KEYS = ("formats", "place_params", "rounding", "text_columns", "uses")
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     name: str
@@ -205,6 +210,15 @@ def _load_spec(path: Path) -> ReportSpec:
         if msg:
             raise EsepError(f"{path}: {msg}")
     known = {"title", "notebook", "params", "inputs", "expand"}
+    unknown = sorted(set(map(str, raw)) - known - set(OPTIONAL_KEYS))
+    if unknown:
+        import difflib
+
+        key = unknown[0]
+        near = difflib.get_close_matches(key, sorted(known | set(OPTIONAL_KEYS)), n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise EsepError(f"{path}: unknown key '{key}'{hint}; a report spec knows "
+                        f"{', '.join(sorted(known))} and optionally {', '.join(OPTIONAL_KEYS)}")
     return ReportSpec(
         name=name,
         title=str(raw["title"]),
