@@ -51,7 +51,7 @@ def _chart_output(caption: str):
 def _page(cells, **kw) -> str:
     nb = new_notebook(cells=cells)
     return render.render_html(nb, title=kw.pop("title", TITLE), period=kw.pop("period", "2023-2024-S2"),
-                              place="Астана", fingerprint="feedbeef00001234", **kw)
+                              place=kw.pop("place", "Астана"), fingerprint="feedbeef00001234", **kw)
 
 
 def _pages_text(pdf: bytes) -> list[str]:
@@ -118,6 +118,26 @@ def test_pdf_running_header_is_one_line_and_not_on_page_one():
     assert m and len(m.group(1)) + len(m.group(2)) <= pdf_typst._HEADER_CHARS and m.group(1).endswith("…")
     pages = _pages_text(pdf_typst.to_pdf(page))
     assert len(pages) >= 2 and "…" in pages[1] and "…" not in pages[0]
+
+
+def test_pdf_running_header_with_a_long_place_stays_on_one_line():
+    """A school's full name as the place (~90 characters) once left the title 20 characters
+    that wrapped over the place: both are shortened to share the line, the title keeps a
+    readable part, and on page 2 every header fragment sits on one baseline."""
+    from pypdf import PdfReader
+
+    place = ("Астана қаласы, Ілияс Есенберлин атындағы №67 гимназиясы: «SHARE» халықаралық жобасы")
+    title, meta = pdf_typst.running_header(TITLE, place + " · 2023-2024 оқу жылы")
+    assert len(title) + len(meta) <= pdf_typst._HEADER_CHARS - 4
+    assert len(title) >= min(len(TITLE), 30) and meta.endswith("…")
+    cells = [new_markdown_cell("## 1. Бөлім\n\n" + " ".join(["Мәтін сөйлемі."] * 600))]
+    reader = PdfReader(io.BytesIO(pdf_typst.to_pdf(_page(cells, place=place))))
+    page = reader.pages[1]
+    top = float(page.mediabox.top)
+    ys = []
+    page.extract_text(visitor_text=lambda text, cm, tm, fd, fs: ys.append(round(tm[5] * cm[3] + cm[5]))
+                      if text.strip() and (tm[5] * cm[3] + cm[5]) > top - 20 * 72 / 25.4 else None)
+    assert ys and len(set(ys)) == 1, f"running header spans baselines {sorted(set(ys))}"
 
 
 def test_pdf_wide_table_portrait_smaller_type_very_wide_landscape_section():

@@ -214,6 +214,16 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 8)].rstrip() + "…"
 
 
+def running_header(title: str, meta: str) -> tuple[str, str]:
+    """Title and place for the one-line running header: together they fit
+    :data:`_HEADER_CHARS`; a long place (a school's full name) gets at most 60% of the line
+    and the title the rest, so neither wraps onto the rule below (seen: a 92-character
+    place left the title 20 characters that wrapped over the place)."""
+    budget = _HEADER_CHARS - 4
+    meta = _short(meta, max(int(budget * 0.6), budget - len(title)))
+    return _short(title, max(budget - len(meta), 20)), meta
+
+
 def typst_source(page: str, tmp: Path) -> str:
     """Typst markup of the report page; images are written into ``tmp``."""
     import lxml.html
@@ -230,8 +240,8 @@ def typst_source(page: str, tmp: Path) -> str:
         return ""
 
     title, meta, built = first("report-title"), first("report-meta"), first("built")
-    head_title = _short(title, max(_HEADER_CHARS - len(meta) - 4, 20))
-    out = [PREAMBLE % {"title": _s(head_title), "place": _s(meta), "ident": _s(built), "font": FONT}]
+    head_title, head_meta = running_header(title, meta)
+    out = [PREAMBLE % {"title": _s(head_title), "place": _s(head_meta), "ident": _s(built), "font": FONT}]
     if title:
         out.append(f'#block(below: 2mm, text(17pt, weight: "bold", {_s(title)}))')
     if meta:
