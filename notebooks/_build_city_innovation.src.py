@@ -456,13 +456,23 @@ glue("year_projects_reason",
      and y_now["projects"] < y_prev["projects"] else "")
 glue("year_projects_change_text", None if None in (y_prev["projects"], y_now["projects"])
      else kz.change(tables.change(y_prev["projects"], y_now["projects"]), "жоба"))
-glue("year_orgs_change_text", None if None in (y_prev["orgs"], y_now["orgs"])
-     else kz.change(tables.change(y_prev["orgs"], y_now["orgs"]), "ұйым",
-                    pct=tables.growth_pct(y_prev["orgs"], y_now["orgs"])))
-# a change against a base the data-quality check flags carries a caveat next to it
+orgs_change_text = (None if None in (y_prev["orgs"], y_now["orgs"])
+                    else kz.change(tables.change(y_prev["orgs"], y_now["orgs"]), "ұйым",
+                                   pct=tables.growth_pct(y_prev["orgs"], y_now["orgs"])))
+# a change against a base the data-quality check flags carries the caveat mark (or is
+# withheld) as data/raw/city_innovation/decisions.yaml says, and a note next to it
 flags = quality.flagged(tables.only(d["levels_yearly"], period=[prev_year, year]),
                         data.finding_rules(REPORT, "jump", "levels_yearly"))
 flags = flags[(flags["value"] == "orgs")] if len(flags) else flags
+if not flags.empty and orgs_change_text is not None:
+    orgs_change_text = ledger.flagged(
+        "year_orgs_change_text", orgs_change_text,
+        why="{} оқу жылындағы ББҰ саны ({}) деректер сапасын тексеруде күрт өзгеріс деп белгіленген".format(
+            prev_year, ", ".join(f"{str(r.level).lower()}: {kz.numeral(r.before)}" for r in flags.itertuples())),
+        label=f"ББҰ санының {prev_year} оқу жылымен салыстырғандағы өзгерісі") \
+        or "өзгеріс көрсетілмеді"
+    ledger.also("year_orgs_change_text", "year_orgs_change_pct")
+glue("year_orgs_change_text", orgs_change_text)
 glue("year_orgs_caveat", "" if flags.empty or y_prev["orgs"] is None else
      " (ескерту: {} оқу жылындағы {} ББҰ-ның {} — {}; деректер сапасын тексеру бұл мәнді күрт "
      "өзгеріс деп белгіледі, сондықтан өзгеріс сенімсіз{})".format(

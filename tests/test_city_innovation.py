@@ -157,6 +157,9 @@ def test_decision_file_changes_what_the_report_shows(city_project, tmp_path):
     printed = int(pd.read_csv(REPO_RAW / "state_orgs.csv").query("row_type == 'total'")["orgs"].iloc[0])
     assert (str(printed), str(parts)) in marks            # computed by default, marked, explained
     assert 'id="esep-corr-' in page
+    # the change against the flagged 2022-2023 base carries the caveat mark by default
+    caveats = re.findall(r'<span class="esep-caveat">([^<]*)<sup', page)
+    flagged_change = next(c for c in caveats if "ұйымға" in c and "азайды" in c)
 
     raw = city_project.spec_path.parents[1] / "data" / "raw" / "city_innovation"
     (raw / "decisions.yaml").write_text(
@@ -170,3 +173,17 @@ def test_decision_file_changes_what_the_report_shows(city_project, tmp_path):
     text = re.sub(r"<[^>]+>", " ", page)
     assert f"{printed} мемлекеттік білім беру ұйымының" in text.replace("\u00a0", " ")
     assert "құжаттағы мән сақталды" in text and "Ресми сан; түрлері бойынша бөлінісі толық емес" in text
+
+    # withhold the figure on the flagged base: no number, a note, the decision in «Түзетулер»
+    (raw / "decisions.yaml").write_text(
+        "decisions:\n  - figure: year_orgs_change_text\n    flagged: withhold\n"
+        "    reason: Мектепке дейінгі ұйымдар саны тексерілуде\n", encoding="utf-8")
+    res = run_unit(city_project, unit, ("html",))
+    assert res.status == "ok", res.message
+    page = unit.output_base().with_suffix(".html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page).replace("\u00a0", " "))
+    body = text.split("Құжаттағы мәннен өзгеше көрсетілген сандар")[0]   # before «Түзетулер»
+    assert flagged_change.replace("\u00a0", " ") not in body   # the note only (marked, leading to its entry)
+    assert re.findall(r'<span class="esep-caveat">([^<]*)<sup', page) == ["өзгеріс көрсетілмеді"]
+    assert "салыстырғанда өзгеріс көрсетілмеді" in text
+    assert "көрсетілмеді Мектепке дейінгі ұйымдар саны тексерілуде" in text
