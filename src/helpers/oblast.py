@@ -300,3 +300,81 @@ def percent_base_note(bases: pd.DataFrame, table: str, what: str) -> str:
             f"({', '.join(fmt.num(v) for v in values)}) шаққандағы үлесі, "
             f"{' / '.join(places.get(d, f'{d} белгіге') for d in dec)} дейін {' / '.join(cut)} "
             "(баяндамадағыдай).")
+
+
+# --- bases the data-quality check flags (copied rows, implausible jumps) --------------
+
+def flagged_cells(df: pd.DataFrame, copies: pd.DataFrame, jumps: pd.DataFrame, item: str) -> pd.DataFrame:
+    """The part cells of ``df`` that the «Деректер сапасы» appendix points at: every cell
+    of a district's row (one period) that repeats another district's row (``copies``:
+    :func:`helpers.quality.flagged` of the ``duplicate_profile`` rules), and the later cell
+    of an implausible jump (``jumps``: of the ``jump`` rules). Columns ``district_slug``,
+    ``district``, ``period``, ``item`` (the value of column ``item``), ``value``, ``why``
+    (``copy`` / ``jump``), ``copy_of`` (copied district), ``before_period``, ``before``."""
+    cols = ["district_slug", "district", "period", "item", "value", "why", "copy_of", "before_period", "before"]
+    body = parts(df)
+    rows = []
+    for c in (copies.itertuples() if len(copies) else []):
+        hit = body[(body["district_slug"] == c.entity) & (body["period"].astype(str) == str(c.period))]
+        for r in hit.itertuples():
+            rows.append({"district_slug": r.district_slug, "district": r.district, "period": str(r.period),
+                         "item": getattr(r, item), "value": getattr(r, "achievements", None)
+                         if "achievements" in body.columns else getattr(r, "teachers", None),
+                         "why": "copy", "copy_of": c.copy_of, "before_period": None, "before": None})
+    for j in (jumps.itertuples() if len(jumps) else []):
+        hit = body[(body["district_slug"] == j.district_slug) & (body["period"].astype(str) == str(j.after_period))
+                   & (body[item] == getattr(j, item))]
+        for r in hit.itertuples():
+            rows.append({"district_slug": r.district_slug, "district": r.district, "period": str(r.period),
+                         "item": getattr(r, item), "value": j.after, "why": "jump", "copy_of": None,
+                         "before_period": str(j.before_period), "before": j.before})
+    out = pd.DataFrame(rows, columns=cols)
+    return out.drop_duplicates(subset=["district_slug", "period", "item"]).reset_index(drop=True)
+
+
+def with_flags(df: pd.DataFrame, cells: pd.DataFrame, item: str, name: str = "flagged") -> pd.DataFrame:
+    """Copy of ``df`` with a boolean column ``name``: the row's cell is one of ``cells``
+    (:func:`flagged_cells`); a total row (``row_type == "total"``) or a row whose
+    ``district_slug`` is missing is False (aggregate the part rows' flags instead)."""
+    keys = set(zip(cells["district_slug"], cells["period"].astype(str), cells["item"]))
+    out = df.copy()
+    out[name] = [(d, str(p), i) in keys for d, p, i in
+                 zip(out["district_slug"], out["period"], out[item])]
+    return out
+
+
+def any_by(df: pd.DataFrame, by: Sequence[str] | str, flag: str = "flagged") -> pd.DataFrame:
+    """``flag`` aggregated with any() over the part rows per ``by`` group (order of first
+    appearance)."""
+    by = [by] if isinstance(by, str) else list(by)
+    return parts(df).groupby(by, sort=False, dropna=False)[flag].any().reset_index()
+
+
+def flag_text(cells: pd.DataFrame, item_labels: dict | None = None) -> str:
+    """Kazakh words for flagged cells: "Шыңғырлау ауданының 2023, 2024 жылғы мәндері Ақжайық
+    ауданының мәндерін толық қайталайды" / "Сырым / Зерттеуші: 2022-2023 — 0 (2021-2022
+    жылы 10)"; '' when none."""
+    if cells is None or cells.empty:
+        return ""
+    labels = dict(item_labels or {})
+    out = []
+    copies = cells[cells["why"] == "copy"]
+    for (d, src), g in copies.groupby(["district", "copy_of"], sort=False):
+        years = ", ".join(dict.fromkeys(g["period"].astype(str)))
+        out.append(f"{d} ауданының {years} жылғы мәндері {src} ауданының мәндерін толық қайталайды "
+                   "(көшірме деп белгіленді)")
+    for r in cells[cells["why"] == "jump"].itertuples():
+        out.append(f"{r.district} / {labels.get(r.item, r.item)}: {r.before_period} – {fmt.auto(r.before)}, "
+                   f"{r.period} – {fmt.auto(r.value)} (күрт өзгеріс деп белгіленді)")
+    return "; ".join(out)
+
+
+def flag_cells_of(flags: pd.DataFrame, index_col: Any, value_cols: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """(row index, column) of every True cell of a boolean frame shaped like a printed
+    table (``index_col`` holds row labels and is skipped)."""
+    out = []
+    for i in flags.index:
+        for c in value_cols:
+            if c != index_col and bool(flags.loc[i, c]) is True:
+                out.append((i, c))
+    return out
