@@ -375,6 +375,114 @@ def flag_cells_of(flags: pd.DataFrame, index_col: Any, value_cols: Sequence[Any]
     out = []
     for i in flags.index:
         for c in value_cols:
-            if c != index_col and bool(flags.loc[i, c]) is True:
+            v = flags.loc[i, c]
+            if c != index_col and not fmt.is_missing(v) and not isinstance(v, str) and bool(v):
                 out.append((i, c))
+    return out
+
+
+def flag_marks(ledger: Any, flags: pd.DataFrame, label_col: Any, figure: str, label: str, why: str,
+               named: dict | None = None) -> tuple[dict, set]:
+    """Caveat marks for a printed table's cells that rest on a flagged base.
+
+    ``flags``: a boolean (or 0/1) frame shaped like the printed table (same index and
+    columns; ``label_col`` holds the row labels). Cells listed in ``named`` ({cell: figure})
+    print a figure the text prints too and carry that figure's mark; the other flagged
+    cells share one ledger entry ``figure`` (``label``: which table and cells, ``why``: the
+    reason). Returns ({cell: [figure, ...]}, cells to withhold) as decisions.yaml says."""
+    named = dict(named or {})
+    cells = flag_cells_of(flags, label_col, [c for c in flags.columns if c != label_col])
+    marks: dict = {}
+    withheld: set = set()
+    group = [c for c in cells if c not in named]
+    if group:
+        ledger.flagged(figure, "белгіленген ұяшықтар", why, label=label)
+        c = ledger.get(figure)
+        if c is not None:
+            for cell in group:
+                marks[cell] = [figure]
+            if c.kept == "withheld":
+                withheld |= set(group)
+    for cell in cells:
+        if cell in named:
+            c = ledger.get(named[cell])
+            if c is not None:
+                marks[cell] = [named[cell]]
+                if c.kept == "withheld":
+                    withheld.add(cell)
+    return marks, withheld
+
+
+def merge_marks(*many: dict) -> dict:
+    """{cell: [figure, ...]} of several mark dicts (a value may be a name or a list)."""
+    out: dict = {}
+    for m in many:
+        for cell, f in (m or {}).items():
+            out.setdefault(cell, []).extend([f] if isinstance(f, str) else list(f))
+    return out
+
+
+def blank(df: pd.DataFrame, cells: Any) -> pd.DataFrame:
+    """Copy of ``df`` with the given (row index, column) cells missing (withheld)."""
+    out = df.copy()
+    for i, c in cells:
+        if pd.api.types.is_integer_dtype(out[c]):
+            out[c] = out[c].astype("float64")
+        out.loc[i, c] = np.nan
+    return out
+
+
+def headline(ledger: Any, name: str, first: Any, last: Any, flagged_first: bool, flagged_last: bool,
+             flag_words: str, unit: str, since: str, where: str, first_label: str, last_label: str) -> dict:
+    """The text's first/last totals and their change, as glued figures (``{name}_total_first``,
+    ``_last``, ``_change``, ``_change_pct``, ``_change_text``, ``_caveat``).
+
+    A total that includes a flagged cell (``flagged_first`` / ``flagged_last``) and the change
+    computed from it go through ``ledger.flagged``: marked (caveat, the default), withheld
+    (None; the text says so) or shown plainly, as decisions.yaml says. ``flag_words``: the
+    flagged cells in words (:func:`flag_text`); ``since``: "2021-2022 оқу жылымен
+    салыстырғанда"; ``where``: the table that prints the totals ("3-кесте")."""
+    from . import kazakh, tables
+
+    why = f"деректер сапасы тексеруі белгілеген мәндерді қамтиды: {flag_words}"
+    kept: list[str] = []
+
+    def flag(fig: str, value: Any, on: bool, label: str, shown: Any = None) -> Any:
+        if not on or value is None:
+            return value
+        ledger.flagged(fig, value if shown is None else shown, why, label=label)
+        c = ledger.get(fig)
+        if c is None:
+            return value
+        kept.append(c.kept)
+        return None if c.kept == "withheld" else value
+
+    out = {}
+    first_v = flag(f"{name}_total_first", first, flagged_first, f"{where}, «Барлығы» жолы, {first_label}")
+    last_v = flag(f"{name}_total_last", last, flagged_last, f"{where}, «Барлығы» жолы, {last_label}")
+    change = None if fmt.is_missing(first) or fmt.is_missing(last) else tables.change(first, last)
+    pct = None if change is None else tables.growth_pct(first, last)
+    pct = None if fmt.is_missing(pct) else pct
+    if change is not None and (flagged_first or flagged_last):
+        shown = f"{fmt.signed(change)} ({fmt.signed_pct(pct)})" if pct is not None else fmt.signed(change)
+        if flag(f"{name}_total_change", change, True,
+                f"{where}, «Барлығы» жолы: {first_label} – {last_label} өзгерісі", shown) is None:
+            change = pct = None
+        ledger.also(f"{name}_total_change", f"{name}_total_change_pct", f"{name}_total_change_text")
+    if first_v is None or last_v is None:
+        change = pct = None
+    out[f"{name}_total_first"] = first_v
+    out[f"{name}_total_last"] = last_v
+    out[f"{name}_total_change"] = change
+    out[f"{name}_total_change_pct"] = pct
+    # kazakh.change rounds half up: give it the share already cut by the report's one rule
+    out[f"{name}_total_change_text"] = (f"{since} {kazakh.change(change, unit, pct=None if pct is None else fmt.rounded(pct, 1))}"
+                                        if change is not None
+                                        else "өзгерісі көрсетілмеді")
+    if "withheld" in kept:
+        out[f"{name}_total_caveat"] = f" ({flag_words}: сондықтан бұл мәндерге сүйенетін сандар көрсетілмеді)"
+    elif "caveat" in kept:
+        out[f"{name}_total_caveat"] = f" (ескерту: {flag_words}; бұл мәндерге сүйенетін сандар сенімсіз)"
+    else:
+        out[f"{name}_total_caveat"] = ""
     return out
