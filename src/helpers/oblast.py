@@ -174,14 +174,19 @@ def slips(named: dict, item_cols: Sequence[str] = ("category", "level"),
         if df is None or len(df) == 0:
             continue
         item = next((c for c in item_cols if c in df.columns), None)
+        # the computed value as the tables print it (the report's one rounding rule), and the
+        # difference between the two printed values (8,6 against 8,5 is -0,1, never 0,0)
+        computed = [float(fmt.rounded(v, 1)) if not fmt.is_missing(v) else float("nan")
+                    for v in pd.to_numeric(df["computed"], errors="coerce").tolist()]
+        declared = pd.to_numeric(df["declared"], errors="coerce").astype("float64").tolist()
         pieces.append(pd.DataFrame({
             "table": title,
             "period": df["period"].astype(str).tolist(),
             "item": df[item].astype(str).tolist() if item else "",
             "column": [labels.get(c, c) for c in df["column"]],
-            "declared": pd.to_numeric(df["declared"], errors="coerce").astype("float64").tolist(),
-            "computed": pd.to_numeric(df["computed"], errors="coerce").astype("float64").tolist(),
-            "difference": pd.to_numeric(df["difference"], errors="coerce").astype("float64").tolist(),
+            "declared": declared,
+            "computed": computed,
+            "difference": [round(c - d, 6) for c, d in zip(computed, declared)],
         }))
     if not pieces:
         return pd.DataFrame(columns=cols)
@@ -361,11 +366,11 @@ def flag_text(cells: pd.DataFrame, item_labels: dict | None = None) -> str:
     copies = cells[cells["why"] == "copy"]
     for (d, src), g in copies.groupby(["district", "copy_of"], sort=False):
         years = ", ".join(dict.fromkeys(g["period"].astype(str)))
-        out.append(f"{d} ауданының {years} жылғы мәндері {src} ауданының мәндерін толық қайталайды "
-                   "(көшірме деп белгіленді)")
+        out.append(f"{d} ауданының {years} жылғы мәндері {src} ауданының мәндерін толық қайталайды, "
+                   "тексеру оларды көшірме деп белгіледі")
     for r in cells[cells["why"] == "jump"].itertuples():
         out.append(f"{r.district} / {labels.get(r.item, r.item)}: {r.before_period} – {fmt.auto(r.before)}, "
-                   f"{r.period} – {fmt.auto(r.value)} (күрт өзгеріс деп белгіленді)")
+                   f"{r.period} – {fmt.auto(r.value)}, тексеру мұны күрт өзгеріс деп белгіледі")
     return "; ".join(out)
 
 
