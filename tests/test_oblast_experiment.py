@@ -192,11 +192,13 @@ def run(project):
     import scrapbook as sb
 
     cache: dict = {}
+    paths: dict = {}
 
     def _run(**params):
         key = tuple(sorted(params.items()))
         if key not in cache:
             out = project / "out" / ("_".join(f"{v}" for _, v in key) + ".ipynb")
+            paths[key] = out
             out.parent.mkdir(exist_ok=True)
             old = os.environ.get("ESEP_ROOT")
             os.environ["ESEP_ROOT"] = str(project)
@@ -211,6 +213,7 @@ def run(project):
             cache[key] = {k: v.data for k, v in sb.read_notebook(str(out)).scraps.items()}
         return cache[key]
 
+    _run.path = lambda **params: (_run(**params), paths[tuple(sorted(params.items()))])[1]
     return _run
 
 
@@ -344,3 +347,143 @@ def test_params_expand_to_oblast_and_every_district(period, monkeypatch):
     assert units[0].output_base().relative_to(REPO).as_posix() == f"output/{period}/{REPORT}"
     assert units[1].output_base().relative_to(REPO).as_posix() == f"output/{period}/{REPORT}/{slugs[0]}"
     assert set(spec.inputs) == {f"{REPORT}/{p.name}" for p in RAW.glob("*.csv")}
+
+
+# --- corrections, caveats, one value per quantity (issue 12) --------------------------
+
+import re
+
+MARK = re.compile(r'<span class="esep-corrected" data-declared="([^"]*)">(.*?)<sup')
+
+
+def _page(nb_path) -> str:
+    """What the reader's page holds: the notebook's HTML outputs and its narrative with the
+    placeholders filled (and marked) as the render step fills them."""
+    import nbformat
+    from esep.core import numbers
+    from esep.notebook import narrative
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    from esep.notebook.scraps import read_scraps
+
+    scraps = read_scraps(nb)
+    with numbers.rounding("truncate"):
+        narrative.fill_notebook(nb, scraps)
+    out = []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            out.append(c.source)
+        for o in c.get("outputs", []):
+            out.append(o.get("data", {}).get("text/html", ""))
+    return "\n".join(out)
+
+
+def _printed_share_slips() -> list[str]:
+    """The seed's printed % values that the parts / base do not reproduce (read from data)."""
+    from esep.core import numbers
+
+    bases = _raw("percent_base")
+    out = []
+    for stem in ("student_achievements", "teacher_achievements", "teacher_categories"):
+        df = tables.declared(_raw(stem))
+        value = "teachers" if stem == "teacher_categories" else "achievements"
+        with numbers.rounding("truncate"):
+            computed = ob.add_base_share(df, value, bases, stem)
+            for c, d in zip(computed["share_pct"], computed["declared_share_pct"]):
+                if not numbers.agrees(c, d):
+                    out.append(numbers.pct(d, 1))
+    return out
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("district", ["all", "shyngyrlau"])
+def test_no_contradictions_and_marks_carry_the_printed_value(run, district):
+    import nbformat
+    from esep.notebook import consistency
+    from esep.notebook.scraps import read_scraps
+
+    path = run.path(period="2023-2024", district=district)
+    scraps = read_scraps(nbformat.read(str(path), as_version=4))
+    assert scraps.get("esep_figures_shown"), "tables declare the cells that print a named figure"
+    assert consistency.contradictions(scraps) == []
+    page = _page(path)
+    declared = {d for d, _ in MARK.findall(page)}
+    # the district count: the order's «11 аудан» (quoted.csv) against the 12 listed
+    q = _raw("quoted").query("key == 'participating_districts'")["value"].iloc[0]
+    assert str(int(q)) in declared
+    if district == "all":
+        # every % the parts do not reproduce is marked with the seed's printed value
+        slips = _printed_share_slips()
+        assert len(slips) == 6 and set(slips) <= declared
+        # the ranking: a computed place that differs from the text's place carries it
+        ranks = _raw("declared_ranking").query("period == '2024'")
+        assert {str(r) for r in ranks["declared_rank"]} & declared
+    else:
+        # Шыңғырлау's teacher achievements copy Ақжайық's rows: the +663,6% and
+        # «Республикалық +1 500,0%» carry the caveat mark where they appear
+        text = re.sub(r"\s+", " ", page.replace("\u00a0", " "))
+        assert re.search(r'<span class="esep-caveat">73 жетістікке \(663,6%-ға\) өсті<sup', text) or \
+            re.search(r'esep-caveat">[^<]*663,6%', text)
+        assert re.search(r'<span class="esep-caveat">\+1 500,0%<sup', text)
+        assert re.search(r'<span class="esep-caveat">\+663,6%<sup', text)
+        assert "ескерту: Шыңғырлау ауданының 2023, 2024 жылғы мәндері Ақжайық" in text
+        assert "Түзетулер" in page and 'id="esep-corr-' in page
+
+
+@pytest.fixture(scope="module")
+def decided(project, tmp_path_factory):
+    """The same project with an analyst's decisions.yaml (no code change)."""
+    root = tmp_path_factory.mktemp("oblast_decided") / "proj"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns("out"))
+    (root / "data" / "raw" / REPORT / "decisions.yaml").write_text(
+        "decisions:\n"
+        "  - figure: student_share_republic_2024_pct\n    keep: declared\n"
+        "    reason: Баяндамадағы мән сақталды\n"
+        "  - figure: teacher_achievements_total_change\n    flagged: withhold\n"
+        "    reason: Шыңғырлау жолдары Ақжайықтың көшірмесі\n", encoding="utf-8")
+    return root
+
+
+def _execute(root, **params):
+    import papermill as pm
+    import scrapbook as sb
+
+    out = root / "out" / ("_".join(str(v) for _, v in sorted(params.items())) + ".ipynb")
+    out.parent.mkdir(exist_ok=True)
+    old = os.environ.get("ESEP_ROOT")
+    os.environ["ESEP_ROOT"] = str(root)
+    try:
+        pm.execute_notebook(str(root / "notebooks" / f"{REPORT}.ipynb"), str(out), parameters=params,
+                            kernel_name="python3", progress_bar=False)
+    finally:
+        if old is None:
+            os.environ.pop("ESEP_ROOT", None)
+        else:
+            os.environ["ESEP_ROOT"] = old
+    return {k: v.data for k, v in sb.read_notebook(str(out)).scraps.items()}, _page(out)
+
+
+@pytest.mark.integration
+def test_decision_file_keeps_declared_and_withholds_flagged(run, decided):
+    printed = float(tables.declared(_raw("student_achievements"))
+                    .query("period == '2024' and level_slug == 'republic'")["declared_share_pct"].iloc[0])
+    printed_text = f"{printed:.1f}".replace(".", ",") + "%"
+    # default: computed, marked with the printed value
+    s0 = run(period="2023-2024", district="all")
+    assert s0["student_share_republic_2024_pct"] != printed
+    assert printed_text in {d for d, _ in MARK.findall(_page(run.path(period="2023-2024", district="all")))}
+    # keep: declared -> the seed's value, no mark, and the «Түзетулер» row says so
+    s, page = _execute(decided, period="2023-2024", district="all")
+    assert s["student_share_republic_2024_pct"] == printed
+    assert printed_text not in {d for d, _ in MARK.findall(page)}
+    assert "құжаттағы мән сақталды" in page and "Баяндамадағы мән сақталды" in page
+    # flagged: withhold -> Шыңғырлау's change on copied rows is not printed, with a note
+    s0 = run(period="2023-2024", district="shyngyrlau")
+    assert "663,6" in s0["teacher_achievements_total_change_text"]
+    s, page = _execute(decided, period="2023-2024", district="shyngyrlau")
+    assert s["teacher_achievements_total_change"] == "-"
+    assert s["teacher_achievements_total_change_text"] == "өзгерісі көрсетілмеді"
+    # (the «Түзетулер» table still states the computed value and the decision)
+    shown = re.sub(r'<table class="esep-table esep-corrections">.*?</table>', "", page, flags=re.S)
+    assert "663,6" not in shown and "көрсетілмеді" in s["teacher_achievements_total_caveat"]
+    assert "Шыңғырлау жолдары Ақжайықтың көшірмесі" in page
