@@ -355,7 +355,7 @@ def any_by(df: pd.DataFrame, by: Sequence[str] | str, flag: str = "flagged") -> 
     return parts(df).groupby(by, sort=False, dropna=False)[flag].any().reset_index()
 
 
-def flag_text(cells: pd.DataFrame, item_labels: dict | None = None) -> str:
+def flag_text(cells: pd.DataFrame, item_labels: dict | None = None, short: bool = False) -> str:
     """Kazakh words for flagged cells: "Шыңғырлау ауданының 2023, 2024 жылғы мәндері Ақжайық
     ауданының мәндерін толық қайталайды" / "Сырым / Зерттеуші: 2022-2023 — 0 (2021-2022
     жылы 10)"; '' when none."""
@@ -366,9 +366,16 @@ def flag_text(cells: pd.DataFrame, item_labels: dict | None = None) -> str:
     copies = cells[cells["why"] == "copy"]
     for (d, src), g in copies.groupby(["district", "copy_of"], sort=False):
         years = ", ".join(dict.fromkeys(g["period"].astype(str)))
+        if short:      # for the «Түзетулер» table: "Шыңғырлау 2023, 2024 – Ақжайық жолдарының көшірмесі"
+            out.append(f"{d} {years} – {src} жолдарының көшірмесі")
+            continue
         out.append(f"{d} ауданының {years} жылғы мәндері {src} ауданының мәндерін толық қайталайды, "
                    "тексеру оларды көшірме деп белгіледі")
     for r in cells[cells["why"] == "jump"].itertuples():
+        if short:      # "Сырым / Зерттеуші 2022-2023: 10 -> 0"
+            out.append(f"{r.district} / {labels.get(r.item, r.item)} {r.period}: {fmt.auto(r.before)} → "
+                       f"{fmt.auto(r.value)} (күрт өзгеріс)")
+            continue
         out.append(f"{r.district} / {labels.get(r.item, r.item)}: {r.before_period} – {fmt.auto(r.before)}, "
                    f"{r.period} – {fmt.auto(r.value)}, тексеру мұны күрт өзгеріс деп белгіледі")
     return "; ".join(out)
@@ -401,7 +408,7 @@ def flag_marks(ledger: Any, flags: pd.DataFrame, label_col: Any, figure: str, la
     withheld: set = set()
     group = [c for c in cells if c not in named]
     if group:
-        ledger.flagged(figure, "белгіленген ұяшықтар", why, label=label)
+        ledger.flagged(figure, "кестеде", why, label=label)
         c = ledger.get(figure)
         if c is not None:
             for cell in group:
@@ -438,7 +445,8 @@ def blank(df: pd.DataFrame, cells: Any) -> pd.DataFrame:
 
 
 def headline(ledger: Any, name: str, first: Any, last: Any, flagged_first: bool, flagged_last: bool,
-             flag_words: str, unit: str, since: str, where: str, first_label: str, last_label: str) -> dict:
+             flag_words: str, unit: str, since: str, where: str, first_label: str, last_label: str,
+             why: str | None = None) -> dict:
     """The text's first/last totals and their change, as glued figures (``{name}_total_first``,
     ``_last``, ``_change``, ``_change_pct``, ``_change_text``, ``_caveat``).
 
@@ -449,7 +457,7 @@ def headline(ledger: Any, name: str, first: Any, last: Any, flagged_first: bool,
     салыстырғанда"; ``where``: the table that prints the totals ("3-кесте")."""
     from . import kazakh, tables
 
-    why = f"деректер сапасы тексеруі белгілеген мәндерді қамтиды: {flag_words}"
+    why = why or f"деректер сапасы тексеруі белгілеген мәндерді қамтиды: {flag_words}"
     kept: list[str] = []
 
     def flag(fig: str, value: Any, on: bool, label: str, shown: Any = None) -> Any:

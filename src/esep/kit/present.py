@@ -187,9 +187,11 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
             figure = (marks or {}).get((idx, c))
             cell = html.escape(str(v))
             # one figure, or several (e.g. a corrected share that also sits on a flagged base)
-            for f in ([figure] if isinstance(figure, str) else list(figure or [])):
+            for k, f in enumerate([figure] if isinstance(figure, str) else list(figure or [])):
                 if ledger is not None:
                     cell = ledger.mark(f, cell, shown_is_html=True)
+                    if k:   # a second mark reads "7,6¹⁶˒¹⁹", not "7,6¹⁶¹⁹"
+                        cell = cell.replace('</span><sup class="esep-mark"><a', '</span><sup class="esep-mark">,<a', 1)
             tds.append(f'<td class="{kind}">{cell}</td>')
         body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
     parts = [CSS, '<table class="esep-table">',
