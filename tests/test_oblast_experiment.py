@@ -487,3 +487,63 @@ def test_decision_file_keeps_declared_and_withholds_flagged(run, decided):
     shown = re.sub(r'<table class="esep-table esep-corrections">.*?</table>', "", page, flags=re.S)
     assert "663,6" not in shown and "көрсетілмеді" in s["teacher_achievements_total_caveat"]
     assert "Шыңғырлау жолдары Ақжайықтың көшірмесі" in page
+
+
+# --- unit: flagged bases (helpers.oblast) ----------------------------------------------
+
+def _three_rows():
+    return pd.DataFrame({"district_slug": ["a", "b", "c"], "district": ["А", "Б", "В"],
+                         "period": ["2024", "2024", "2024"], "level_slug": ["x", "x", "x"],
+                         "achievements": [5, 5, 9], "row_type": ["part"] * 3})
+
+
+def test_flagged_cells_copies_and_jumps_and_flag_text():
+    df = _three_rows()
+    copies = pd.DataFrame({"period": ["2024"], "entity": ["b"], "name": ["Б"], "copy_of": ["А"], "value": ["achievements"]})
+    jumps = pd.DataFrame({"district_slug": ["c"], "level_slug": ["x"], "before_period": ["2023"], "before": [1.0],
+                          "after_period": ["2024"], "after": [9.0], "value": ["achievements"]})
+    cells = ob.flagged_cells(df, copies, jumps, "level_slug")
+    assert cells[["district_slug", "why"]].values.tolist() == [["b", "copy"], ["c", "jump"]]
+    flagged = ob.with_flags(df, cells, "level_slug")["flagged"].tolist()
+    assert flagged == [False, True, True]
+    assert "Б ауданының 2024 жылғы мәндері А ауданының" in ob.flag_text(cells)
+    assert ob.flag_text(cells, {"x": "Икс"}, short=True) == (
+        "Б 2024 – А жолдарының көшірмесі; В / Икс 2024: 1 → 9 (күрт өзгеріс)")
+    assert ob.flag_text(cells.iloc[0:0]) == ""
+
+
+class _Ledger:
+    """Stands in for helpers.corrections.Ledger: records flagged figures with one decision."""
+    def __init__(self, how="caveat"):
+        from helpers import corrections
+        self.real = corrections.Ledger("t", {"t_total_change": {"keep": "computed", "flagged": how, "reason": "r"}})
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_headline_caveat_withhold_and_plain():
+    plain = ob.headline(_Ledger(), "t", 11, 84, False, False, "", "жетістік", "", "9-кесте", "2022", "2024")
+    assert plain["t_total_change_text"].strip() == "73 жетістікке (663,6%-ға) өсті" and plain["t_total_caveat"] == ""
+    led = _Ledger()
+    cav = ob.headline(led, "t", 11, 84, False, True, "көшірме", "жетістік", "", "9-кесте", "2022", "2024")
+    assert cav["t_total_change"] == 73 and "ескерту: көшірме" in cav["t_total_caveat"]
+    assert [c.kept for c in led.items] == ["caveat", "caveat"]
+    assert "t_total_change_text" in led.records()          # the text's clause carries the mark
+    held = ob.headline(_Ledger("withhold"), "t", 11, 84, False, True, "көшірме", "жетістік", "", "9-кесте",
+                       "2022", "2024")
+    assert held["t_total_change"] is None and held["t_total_change_text"] == "өзгерісі көрсетілмеді"
+    assert "көрсетілмеді" in held["t_total_caveat"]
+
+
+def test_flag_marks_merge_and_blank():
+    from helpers import corrections
+
+    led = corrections.Ledger("t", {"grp": {"keep": "computed", "flagged": "withhold", "reason": "r"}})
+    shown = pd.DataFrame({"label": ["a", "b", "Барлығы"], "v": [1, 2, 3]})
+    flags = pd.DataFrame({"label": ["a", "b", "Барлығы"], "v": [0, 1, 1]})
+    marks, hold = ob.flag_marks(led, flags, "label", "grp", "1-кесте", "себеп")
+    assert marks == {(1, "v"): ["grp"], (2, "v"): ["grp"]} and hold == {(1, "v"), (2, "v")}
+    assert ob.blank(shown, hold)["v"].isna().tolist() == [False, True, True]
+    assert shown["v"].tolist() == [1, 2, 3]                 # input not mutated
+    assert ob.merge_marks({(0, "v"): "x"}, {(0, "v"): ["y"]}) == {(0, "v"): ["x", "y"]}
