@@ -120,13 +120,16 @@ def versus_oblast(scope: pd.DataFrame, oblast: pd.DataFrame, by: Sequence[str], 
     computed total rows (``tables.with_total``) whose label sits in a ``by`` column.
     """
     by = list(by)
-    d = scope.groupby(by, sort=False)[value].sum(min_count=0).rename("district")
+    # a district's blank cell (all its rows missing) stays missing: printed «-» as in the oblast table
+    d = scope.groupby(by, sort=False)[value].sum(min_count=1).rename("district")
     o = oblast.groupby(by, sort=False)[value].sum(min_count=0).rename("oblast")
-    out = pd.concat([d, o], axis=1).reindex(o.index).fillna({"district": 0}).reset_index()
-    out["district"] = out["district"].astype("int64")
+    present = scope.groupby(by, sort=False)[value].size().rename("n")
+    out = pd.concat([d, o, present], axis=1).reindex(o.index)
+    out.loc[out["n"].isna(), "district"] = 0           # no row at all for the district: none
+    out = out.drop(columns="n").reset_index()
+    out["district"] = out["district"].astype("Int64")
     out["oblast"] = out["oblast"].astype("int64")
-    out["share_pct"] = np.where(out["oblast"] != 0,
-                                out["district"] / out["oblast"].replace(0, np.nan) * 100, np.nan)
+    out["share_pct"] = (out["district"].astype("float64") / out["oblast"].replace(0, np.nan) * 100).astype("float64")
     out["oblast_mean"] = out["oblast"] / n_districts
     return out
 
@@ -211,15 +214,19 @@ def glue(name: str, value: Any) -> Any:
     return report.glue(name, v)
 
 
-def sum_by(df: pd.DataFrame, by: Sequence[str] | str, value: str) -> pd.DataFrame:
+def sum_by(df: pd.DataFrame, by: Sequence[str] | str, value: str, keep_missing: bool = False) -> pd.DataFrame:
     """Sums of ``value`` over the part rows per ``by`` group (order of first appearance;
-    missing counts as 0; an all-missing group sums to 0)."""
+    missing counts as 0; an all-missing group sums to 0, or stays missing with
+    ``keep_missing``: one district's blank cell prints «-» as in the oblast table)."""
     by = [by] if isinstance(by, str) else list(by)
     body = parts(df)
-    out = (body.assign(**{value: pd.to_numeric(body[value], errors="coerce").fillna(0)})
-           .groupby(by, sort=False, dropna=False)[value].sum().reset_index())
-    if (out[value] % 1 == 0).all():
+    vals = pd.to_numeric(body[value], errors="coerce")
+    out = (body.assign(**{value: vals if keep_missing else vals.fillna(0)})
+           .groupby(by, sort=False, dropna=False)[value].sum(min_count=1 if keep_missing else 0).reset_index())
+    if out[value].notna().all() and (out[value] % 1 == 0).all():
         out[value] = out[value].astype("int64")
+    elif (out[value].dropna() % 1 == 0).all():
+        out[value] = out[value].astype("Int64")
     return out
 
 
@@ -371,13 +378,16 @@ def flag_text(cells: pd.DataFrame, item_labels: dict | None = None, short: bool 
             continue
         out.append(f"{d} ауданының {years} жылғы мәндері {src} ауданының мәндерін толық қайталайды, "
                    "тексеру оларды көшірме деп белгіледі")
+    jumps = []
     for r in cells[cells["why"] == "jump"].itertuples():
         if short:      # "Сырым / Зерттеуші 2022-2023: 10 -> 0"
             out.append(f"{r.district} / {labels.get(r.item, r.item)} {r.period}: {fmt.auto(r.before)} → "
                        f"{fmt.auto(r.value)} (күрт өзгеріс)")
             continue
-        out.append(f"{r.district} / {labels.get(r.item, r.item)}: {r.before_period} – {fmt.auto(r.before)}, "
-                   f"{r.period} – {fmt.auto(r.value)}, тексеру мұны күрт өзгеріс деп белгіледі")
+        jumps.append(f"{r.district} / {labels.get(r.item, r.item)} ({r.before_period} – {fmt.auto(r.before)}, "
+                     f"{r.period} – {fmt.auto(r.value)})")
+    if jumps:
+        out.append(f"{', '.join(jumps)} мәндерін тексеру күрт өзгеріс деп белгіледі")
     return "; ".join(out)
 
 
