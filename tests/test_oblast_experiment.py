@@ -192,11 +192,13 @@ def run(project):
     import scrapbook as sb
 
     cache: dict = {}
+    paths: dict = {}
 
     def _run(**params):
         key = tuple(sorted(params.items()))
         if key not in cache:
             out = project / "out" / ("_".join(f"{v}" for _, v in key) + ".ipynb")
+            paths[key] = out
             out.parent.mkdir(exist_ok=True)
             old = os.environ.get("ESEP_ROOT")
             os.environ["ESEP_ROOT"] = str(project)
@@ -211,6 +213,7 @@ def run(project):
             cache[key] = {k: v.data for k, v in sb.read_notebook(str(out)).scraps.items()}
         return cache[key]
 
+    _run.path = lambda **params: (_run(**params), paths[tuple(sorted(params.items()))])[1]
     return _run
 
 
@@ -344,3 +347,203 @@ def test_params_expand_to_oblast_and_every_district(period, monkeypatch):
     assert units[0].output_base().relative_to(REPO).as_posix() == f"output/{period}/{REPORT}"
     assert units[1].output_base().relative_to(REPO).as_posix() == f"output/{period}/{REPORT}/{slugs[0]}"
     assert set(spec.inputs) == {f"{REPORT}/{p.name}" for p in RAW.glob("*.csv")}
+
+
+# --- corrections, caveats, one value per quantity (issue 12) --------------------------
+
+import re
+
+MARK = re.compile(r'<span class="esep-corrected" data-declared="([^"]*)">(.*?)<sup')
+
+
+def _page(nb_path) -> str:
+    """What the reader's page holds: the notebook's HTML outputs and its narrative with the
+    placeholders filled (and marked) as the render step fills them."""
+    import nbformat
+    from esep.core import numbers
+    from esep.notebook import narrative
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    from esep.notebook.scraps import read_scraps
+
+    scraps = read_scraps(nb)
+    with numbers.rounding("truncate"):
+        narrative.fill_notebook(nb, scraps)
+    out = []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            out.append(c.source)
+        for o in c.get("outputs", []):
+            out.append(o.get("data", {}).get("text/html", ""))
+    return "\n".join(out)
+
+
+def _printed_share_slips() -> list[str]:
+    """The seed's printed % values that the parts / base do not reproduce (read from data)."""
+    from esep.core import numbers
+
+    bases = _raw("percent_base")
+    out = []
+    for stem in ("student_achievements", "teacher_achievements", "teacher_categories"):
+        df = tables.declared(_raw(stem))
+        value = "teachers" if stem == "teacher_categories" else "achievements"
+        with numbers.rounding("truncate"):
+            computed = ob.add_base_share(df, value, bases, stem)
+            for c, d in zip(computed["share_pct"], computed["declared_share_pct"]):
+                if not numbers.agrees(c, d):
+                    out.append(numbers.pct(d, 1))
+    return out
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("district", ["all", "shyngyrlau"])
+def test_no_contradictions_and_marks_carry_the_printed_value(run, district):
+    import nbformat
+    from esep.notebook import consistency
+    from esep.notebook.scraps import read_scraps
+
+    path = run.path(period="2023-2024", district=district)
+    scraps = read_scraps(nbformat.read(str(path), as_version=4))
+    assert scraps.get("esep_figures_shown"), "tables declare the cells that print a named figure"
+    assert consistency.contradictions(scraps) == []
+    page = _page(path)
+    declared = {d for d, _ in MARK.findall(page)}
+    # the district count: the order's «11 аудан» (quoted.csv) against the 12 listed
+    q = _raw("quoted").query("key == 'participating_districts'")["value"].iloc[0]
+    assert str(int(q)) in declared
+    if district == "all":
+        # every % the parts do not reproduce is marked with the seed's printed value
+        slips = _printed_share_slips()
+        assert len(slips) == 6 and set(slips) <= declared
+        # the ranking: a computed place that differs from the text's place carries it
+        ranks = _raw("declared_ranking").query("period == '2024'")
+        assert {str(r) for r in ranks["declared_rank"]} & declared
+    else:
+        # Шыңғырлау's teacher achievements copy Ақжайық's rows: the +663,6% and
+        # «Республикалық +1 500,0%» carry the caveat mark where they appear
+        text = re.sub(r"\s+", " ", page.replace("\u00a0", " "))
+        assert re.search(r'<span class="esep-caveat">73 жетістікке \(663,6%-ға\) өсті<sup', text) or \
+            re.search(r'esep-caveat">[^<]*663,6%', text)
+        assert re.search(r'<span class="esep-caveat">\+1 500,0%<sup', text)
+        assert re.search(r'<span class="esep-caveat">\+663,6%<sup', text)
+        assert "ескерту: Шыңғырлау ауданының 2023, 2024 жылғы мәндері Ақжайық" in text
+        assert "Түзетулер" in page and 'id="esep-corr-' in page
+
+
+@pytest.fixture(scope="module")
+def decided(project, tmp_path_factory):
+    """The same project with an analyst's decisions.yaml (no code change)."""
+    root = tmp_path_factory.mktemp("oblast_decided") / "proj"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns("out"))
+    (root / "data" / "raw" / REPORT / "decisions.yaml").write_text(
+        "decisions:\n"
+        "  - figure: student_share_republic_2024_pct\n    keep: declared\n"
+        "    reason: Баяндамадағы мән сақталды\n"
+        "  - figure: teacher_achievements_total_change\n    flagged: withhold\n"
+        "    reason: Шыңғырлау жолдары Ақжайықтың көшірмесі\n", encoding="utf-8")
+    return root
+
+
+def _execute(root, **params):
+    import papermill as pm
+    import scrapbook as sb
+
+    out = root / "out" / ("_".join(str(v) for _, v in sorted(params.items())) + ".ipynb")
+    out.parent.mkdir(exist_ok=True)
+    old = os.environ.get("ESEP_ROOT")
+    os.environ["ESEP_ROOT"] = str(root)
+    try:
+        pm.execute_notebook(str(root / "notebooks" / f"{REPORT}.ipynb"), str(out), parameters=params,
+                            kernel_name="python3", progress_bar=False)
+    finally:
+        if old is None:
+            os.environ.pop("ESEP_ROOT", None)
+        else:
+            os.environ["ESEP_ROOT"] = old
+    return {k: v.data for k, v in sb.read_notebook(str(out)).scraps.items()}, _page(out)
+
+
+@pytest.mark.integration
+def test_decision_file_keeps_declared_and_withholds_flagged(run, decided):
+    printed = float(tables.declared(_raw("student_achievements"))
+                    .query("period == '2024' and level_slug == 'republic'")["declared_share_pct"].iloc[0])
+    printed_text = f"{printed:.1f}".replace(".", ",") + "%"
+    # default: computed, marked with the printed value
+    s0 = run(period="2023-2024", district="all")
+    assert s0["student_share_republic_2024_pct"] != printed
+    assert printed_text in {d for d, _ in MARK.findall(_page(run.path(period="2023-2024", district="all")))}
+    # keep: declared -> the seed's value, no mark, and the «Түзетулер» row says so
+    s, page = _execute(decided, period="2023-2024", district="all")
+    assert s["student_share_republic_2024_pct"] == printed
+    assert printed_text not in {d for d, _ in MARK.findall(page)}
+    assert "құжаттағы мән сақталды" in page and "Баяндамадағы мән сақталды" in page
+    # flagged: withhold -> Шыңғырлау's change on copied rows is not printed, with a note
+    s0 = run(period="2023-2024", district="shyngyrlau")
+    assert "663,6" in s0["teacher_achievements_total_change_text"]
+    s, page = _execute(decided, period="2023-2024", district="shyngyrlau")
+    assert s["teacher_achievements_total_change"] == "-"
+    assert s["teacher_achievements_total_change_text"] == "өзгерісі көрсетілмеді"
+    # (the «Түзетулер» table still states the computed value and the decision)
+    shown = re.sub(r'<table class="esep-table esep-corrections">.*?</table>', "", page, flags=re.S)
+    assert "663,6" not in shown and "көрсетілмеді" in s["teacher_achievements_total_caveat"]
+    assert "Шыңғырлау жолдары Ақжайықтың көшірмесі" in page
+
+
+# --- unit: flagged bases (helpers.oblast) ----------------------------------------------
+
+def _three_rows():
+    return pd.DataFrame({"district_slug": ["a", "b", "c"], "district": ["А", "Б", "В"],
+                         "period": ["2024", "2024", "2024"], "level_slug": ["x", "x", "x"],
+                         "achievements": [5, 5, 9], "row_type": ["part"] * 3})
+
+
+def test_flagged_cells_copies_and_jumps_and_flag_text():
+    df = _three_rows()
+    copies = pd.DataFrame({"period": ["2024"], "entity": ["b"], "name": ["Б"], "copy_of": ["А"], "value": ["achievements"]})
+    jumps = pd.DataFrame({"district_slug": ["c"], "level_slug": ["x"], "before_period": ["2023"], "before": [1.0],
+                          "after_period": ["2024"], "after": [9.0], "value": ["achievements"]})
+    cells = ob.flagged_cells(df, copies, jumps, "level_slug")
+    assert cells[["district_slug", "why"]].values.tolist() == [["b", "copy"], ["c", "jump"]]
+    flagged = ob.with_flags(df, cells, "level_slug")["flagged"].tolist()
+    assert flagged == [False, True, True]
+    assert "Б ауданының 2024 жылғы мәндері А ауданының" in ob.flag_text(cells)
+    assert ob.flag_text(cells, {"x": "Икс"}, short=True) == (
+        "Б 2024 – А жолдарының көшірмесі; В / Икс 2024: 1 → 9 (күрт өзгеріс)")
+    assert ob.flag_text(cells.iloc[0:0]) == ""
+
+
+class _Ledger:
+    """Stands in for helpers.corrections.Ledger: records flagged figures with one decision."""
+    def __init__(self, how="caveat"):
+        from helpers import corrections
+        self.real = corrections.Ledger("t", {"t_total_change": {"keep": "computed", "flagged": how, "reason": "r"}})
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_headline_caveat_withhold_and_plain():
+    plain = ob.headline(_Ledger(), "t", 11, 84, False, False, "", "жетістік", "", "9-кесте", "2022", "2024")
+    assert plain["t_total_change_text"].strip() == "73 жетістікке (663,6%-ға) өсті" and plain["t_total_caveat"] == ""
+    led = _Ledger()
+    cav = ob.headline(led, "t", 11, 84, False, True, "көшірме", "жетістік", "", "9-кесте", "2022", "2024")
+    assert cav["t_total_change"] == 73 and "ескерту: көшірме" in cav["t_total_caveat"]
+    assert [c.kept for c in led.items] == ["caveat", "caveat"]
+    assert "t_total_change_text" in led.records()          # the text's clause carries the mark
+    held = ob.headline(_Ledger("withhold"), "t", 11, 84, False, True, "көшірме", "жетістік", "", "9-кесте",
+                       "2022", "2024")
+    assert held["t_total_change"] is None and held["t_total_change_text"] == "өзгерісі көрсетілмеді"
+    assert "көрсетілмеді" in held["t_total_caveat"]
+
+
+def test_flag_marks_merge_and_blank():
+    from helpers import corrections
+
+    led = corrections.Ledger("t", {"grp": {"keep": "computed", "flagged": "withhold", "reason": "r"}})
+    shown = pd.DataFrame({"label": ["a", "b", "Барлығы"], "v": [1, 2, 3]})
+    flags = pd.DataFrame({"label": ["a", "b", "Барлығы"], "v": [0, 1, 1]})
+    marks, hold = ob.flag_marks(led, flags, "label", "grp", "1-кесте", "себеп")
+    assert marks == {(1, "v"): ["grp"], (2, "v"): ["grp"]} and hold == {(1, "v"), (2, "v")}
+    assert ob.blank(shown, hold)["v"].isna().tolist() == [False, True, True]
+    assert shown["v"].tolist() == [1, 2, 3]                 # input not mutated
+    assert ob.merge_marks({(0, "v"): "x"}, {(0, "v"): ["y"]}) == {(0, "v"): ["x", "y"]}

@@ -47,7 +47,7 @@ import json
 import re
 import pandas as pd
 
-from esep.core.numbers import agrees
+from esep.core.numbers import agrees, printed_decimals, round_rule
 from esep.core.numbers import auto as _fmt_auto
 from esep.core.numbers import num as _fmt_num
 
@@ -225,7 +225,10 @@ def _check_share(ctx: _Ctx, spec: dict):
         if not agrees(cv, dv):
             ctx.add(t, r, col, dv, round(cv, 2),
                     f"declared {_en(dv)}% but {_en(num)} / {_en(den)} = {cv:.2f}%",
-                    f"Көрсетілген пайыз {_n(dv)}%, есептелгені {_n(round(cv, 2))}% "
+                    # the reader's line prints the computed share as the report's tables do:
+                    # one decimal (or the printed precision) by the report's rounding rule
+                    f"Көрсетілген пайыз {_n(dv)}%, есептелгені "
+                    f"{_n(float(round_rule(cv, max(1, printed_decimals(dv)))))}% "
                     f"({_n(num)} / {_n(den)}).", "share")
 
 

@@ -787,6 +787,9 @@ def input_files(spec) -> list[Path]:
     sp = schemas.schema_path(spec.name)
     if sp.is_file():
         out.append(sp)
+    decisions = config.RAW_DIR / spec.name / "decisions.yaml"   # the analyst's corrections (esep.kit.corrections)
+    if decisions.is_file():
+        out.append(decisions)
     from esep.core.reports import FORMS_DIR  # returned school forms (esep.data.forms) are raw inputs too
 
     forms = config.RAW_DIR / spec.name / FORMS_DIR

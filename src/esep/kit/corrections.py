@@ -157,12 +157,14 @@ class Ledger:
         return next((c for c in self.items if c.figure == figure), None)
 
     # --- showing ---------------------------------------------------------------------
-    def mark(self, figure: str, shown: str) -> str:
-        """HTML of ``shown`` with the figure's mark (unchanged, escaped, if it has none)."""
+    def mark(self, figure: str, shown: str, shown_is_html: bool = False) -> str:
+        """HTML of ``shown`` with the figure's mark (unchanged, escaped, if it has none);
+        ``shown_is_html``: ``shown`` is HTML already (e.g. carries another mark)."""
         c = self.get(figure)
         if c is None or c.kept == "declared":  # printed as the source printed it: no mark
-            return html.escape(shown)
-        return mark_html(shown, c.shown_declared if c.declared is not None else None, c.number)
+            return shown if shown_is_html else html.escape(shown)
+        return mark_html(shown, c.shown_declared if c.declared is not None else None, c.number,
+                         shown_is_html=shown_is_html)
 
     def also(self, figure: str, *names: str) -> None:
         """Other glued names showing the same figure (e.g. its case forms ``x_poss``)."""

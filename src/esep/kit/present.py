@@ -154,8 +154,9 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
       ``total``) are shown bold; their missing cells stay blank (not applicable)
       instead of ``-``. A ``row_type`` column is never displayed.
     - ``note``: optional source/footnote line under the table.
-    - ``marks`` + ``ledger``: {(row index label, column): figure name} of cells whose value
-      differs from the source's print; each carries the figure's footnote mark from the
+    - ``marks`` + ``ledger``: {(row index label, column): figure name, or a list of names} of
+      cells whose value differs from the source's print (or sits on a flagged base); each
+      carries the figure's footnote mark from the
       :class:`helpers.corrections.Ledger` (see that module).
     - ``figures``: {(row index label, column): glued figure name} of cells that print a
       named figure; recorded (``helpers.report.shown``) so that a test fails when the text
@@ -184,7 +185,13 @@ def table(df: pd.DataFrame, caption: str, *, formats: Mapping[Any, Any] | None =
                 v = ""
             kind = "num" if numeric[c] else "text"
             figure = (marks or {}).get((idx, c))
-            cell = ledger.mark(figure, str(v)) if figure and ledger is not None else html.escape(str(v))
+            cell = html.escape(str(v))
+            # one figure, or several (e.g. a corrected share that also sits on a flagged base)
+            for k, f in enumerate([figure] if isinstance(figure, str) else list(figure or [])):
+                if ledger is not None:
+                    cell = ledger.mark(f, cell, shown_is_html=True)
+                    if k:   # a second mark reads "7,6¹⁶˒¹⁹", not "7,6¹⁶¹⁹"
+                        cell = cell.replace('</span><sup class="esep-mark"><a', '</span><sup class="esep-mark">,<a', 1)
             tds.append(f'<td class="{kind}">{cell}</td>')
         body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
     parts = [CSS, '<table class="esep-table">',

@@ -111,6 +111,12 @@ def _child(conn: socket.socket, server: socket.socket, req: dict) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.environ.clear()
         os.environ.update(req["env"])
+        # a module preloaded above read ESEP_ROUNDING at import (the zygote's environment):
+        # the report's own rule comes with the fork request
+        numbers = sys.modules.get("esep.core.numbers")
+        if numbers is not None:
+            numbers.set_rounding(os.environ.get("ESEP_ROUNDING") if os.environ.get("ESEP_ROUNDING")
+                                 in numbers.ROUNDING_MODES else "half_up")
         if req.get("cwd"):
             os.chdir(req["cwd"])
         import ipykernel_launcher  # noqa: F401 - what `python -m ipykernel_launcher` runs
