@@ -81,3 +81,32 @@ def test_sections_skipped_country_vs_region():
     assert leading.sections_skipped(leading.COUNTRY) == [leading.REGION_SECTION]
     assert leading.sections_skipped("kostanay") == [leading.COUNTRY_SECTION]
     assert leading.COUNTRY_SECTION != leading.REGION_SECTION
+
+
+def test_by_region_with_a_kept_total_uses_it_as_base_and_total():
+    t = leading.by_region(regions_frame(total_leading=10), totals={"leading_schools": 10})
+    total = t[t["row_type"] == "total"].iloc[0]
+    assert total["leading_schools"] == 10                       # the kept (printed) total
+    b = t[t["region_slug"] == "b"].iloc[0]
+    assert b["leading_share_pct"] == pytest.approx(5 / 10 * 100)
+    assert total["leading_share_pct"] == pytest.approx(12 / 10 * 100)   # the parts' sum of it
+    assert total["pilot_schools"] == 3                          # other counts: computed
+
+
+def test_network_table_puts_the_leading_count_in_and_totals_the_parts():
+    net = pd.DataFrame({"period": ["2019"] * 4, "category": ["A", "Жетекші", "C", "Барлығы"],
+                        "category_key": ["a", "leading", "c", "total"],
+                        "schools": [10, 20, 70, 100], "row_type": ["part", "part", "part", "total"]})
+    t = leading.network_table(net, leading=30)
+    assert t["schools"].tolist() == [10, 30, 70, 110]
+    assert t["share_pct"].iloc[1] == pytest.approx(30 / 110 * 100)
+    kept = leading.network_table(net, leading=30, total=100)
+    assert kept["schools"].iloc[-1] == 100 and kept["share_pct"].iloc[1] == pytest.approx(30.0)
+    assert kept["share_pct"].iloc[-1] == pytest.approx(110.0)   # the parts' shares, summed
+    assert leading.network_table(net)["schools"].tolist() == [10, 20, 70, 100]
+
+
+def test_ties_names_the_other_regions_sharing_a_rank():
+    t = leading.by_region(regions_frame())
+    assert leading.ties(t, "b") == ["C обл."] and leading.ties(t, "c") == ["B обл."]
+    assert leading.ties(t, "a") == []

@@ -128,12 +128,12 @@ def kostanay(prepared_root, tmp_path_factory):
 def test_country_report_reproduces_the_seed(country):
     s = scraps_of(country)
     # network table: 20 + 30 + 1 020 + 5 977
-    assert s["network_schools_total"] == 7047
-    assert s["leading_schools_network"] == 1020
-    assert s["leading_schools_every_nth"] == 7           # "every 7th school"
-    # leading schools summed over the 17 regions: 1 030, while the slide prints 1 020
+    # leading schools summed over the 17 regions: 1 030, while the slides print 1 020; the
+    # report prints one value everywhere (computed by default: decisions.yaml is empty), so
+    # the network table's total is 20 + 30 + 1 030 + 5 977 (its printed 7 047 is marked)
     assert s["leading_schools_total"] == 1030
-    assert s["leading_schools_declared"] == 1020
+    assert s["network_schools_total"] == 7057
+    assert s["leading_schools_every_nth"] == 7           # "every 7th school"
     assert s["declared_mismatches"] == 1
     assert s["pilot_schools_total"] == 30
     assert s["regions_count"] == 17
@@ -187,6 +187,7 @@ def test_region_report_has_the_regions_counts_share_and_rank(kostanay):
     assert s["region_leading_share_pct"] == pytest.approx(66 / 1030 * 100)
     assert s["region_pilot_share_pct"] == pytest.approx(2 / 30 * 100)
     assert s["region_leading_rank"] == 8                 # tied with Қызылорда обл. (66)
+    assert "Қызылорда обл." in s["region_leading_rank_text"]   # the tie is said
     assert s["method_pool_total"] == 38596               # national context still there
 
 
@@ -216,3 +217,90 @@ def test_esep_build_writes_the_country_report_and_one_file_per_region(project_co
     assert "Қостанай обл." in page and "{{" not in page
     index = (project_copy / "output" / "index.html").read_text(encoding="utf-8")
     assert all(f"{REPORT}/{s}.html" in index for s in SLUGS)
+
+
+# --- one value per quantity; the corrections policy ------------------------------------
+
+RAW = REPO / "data" / "raw" / REPORT
+MARK = re.compile(r'<span class="esep-corrected" data-declared="([^"]*)">([^<]*)<sup class="esep-mark">'
+                  r'<a href="#esep-corr-(\d+)">')
+
+
+def leading_counts():
+    """(printed total, sum over the regions) of leading schools, read from the raw data."""
+    import pandas as pd
+
+    df = pd.read_csv(RAW / "schools_by_region.csv", dtype={"period": str})
+    df = df[df["period"] == "2019"]
+    return (int(df.loc[df["row_type"] == "total", "leading_schools"].iloc[0]),
+            int(df.loc[df["row_type"] == "part", "leading_schools"].sum()))
+
+
+def norm(text: str) -> str:
+    """HTML text with no-break spaces as plain spaces."""
+    import html
+
+    return html.unescape(text).replace("\u00a0", " ")
+
+
+def corrections_rows(page: str) -> dict[str, list[str]]:
+    """«Түзетулер» table: {mark number: cell texts}."""
+    rows = re.findall(r'<tr id="esep-corr-(\d+)">(.*?)</tr>', page, re.S)
+    return {n: [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)]
+            for n, body in rows}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("run", ["country", "kostanay"])
+def test_no_figure_is_printed_with_two_values(run, request):
+    from esep.notebook import consistency
+    from esep.notebook.scraps import read_scraps
+
+    scraps = read_scraps(nbformat.read(request.getfixturevalue(run), as_version=4))
+    assert scraps.get("esep_figures_shown"), "the notebook declares the table cells that print figures"
+    names = {f["name"] for f in scraps["esep_figures_shown"]}
+    assert "leading_schools_total" in names and "region_leading_share_pct" in names
+    assert consistency.contradictions(scraps) == []
+
+
+@pytest.mark.integration
+def test_decision_file_changes_what_the_report_shows(project_copy):
+    """No code change: data/raw/leading_schools/decisions.yaml decides declared vs computed."""
+    from esep.core import params, reports
+    from esep.core.numbers import auto
+    from esep.data import prepare
+    from esep.pipeline.run import run_unit
+
+    spec = reports.get(REPORT)
+    prepare.prepare_report(spec)
+    unit = params.units_for(spec, "2019")[0]
+    printed, parts = leading_counts()
+    assert printed != parts                               # the seed's slip this test is about
+
+    res = run_unit(spec, unit, ("html",))
+    assert res.status == "ok", res.message
+    page = unit.output_base().with_suffix(".html").read_text(encoding="utf-8")
+    marks = MARK.findall(page)
+    leading_marks = [m for m in marks if (norm(m[0]), norm(m[1])) == (auto(printed), auto(parts))]
+    # computed by default: 2-кесте, 3-кесте and the text print the regions' sum, each marked
+    assert len(leading_marks) >= 3
+    rows = corrections_rows(page)
+    for declared, shown, n in marks:                      # every mark leads to its row, same values
+        assert (norm(rows[n][2]), norm(rows[n][3])) == (norm(declared), norm(shown))
+    assert "esep-caveat" in page                          # shares of the flagged total: caveat
+    assert re.search(rf"Елде {re.escape(auto(parts))}\d* жетекші", norm(re.sub(r"<[^>]+>", "", page)))
+
+    reason = "Ресми сан: слайдтарда бірнеше рет қайталанған"
+    (project_copy / "data" / "raw" / REPORT / "decisions.yaml").write_text(
+        "decisions:\n  - figure: leading_schools_total\n    keep: declared\n"
+        f"    reason: \"{reason}\"\n", encoding="utf-8")
+    res = run_unit(spec, unit, ("html",))
+    assert res.status == "ok", res.message
+    page = unit.output_base().with_suffix(".html").read_text(encoding="utf-8")
+    marks = MARK.findall(page)
+    assert not [m for m in marks if norm(m[0]) == auto(printed)]   # neither 1 020 nor 7 047 differs now
+    text = norm(re.sub(r"<[^>]+>", "", page))
+    assert f"Елде {auto(printed)} жетекші" in text
+    assert "құжаттағы мән сақталды" in text and reason in text
+    # the regions' sum is still said, next to the kept total (3-кесте's note)
+    assert f"өңірлердің сандарының қосындысы — {auto(parts)}" in text

@@ -5,11 +5,11 @@ Generic pieces (totals, shares, declared-vs-computed) come from :mod:`helpers.ta
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from . import tables
+from . import fmt, tables
 
 COUNTRY = "all"          # the ``region`` parameter value meaning the whole country
 COUNTRY_NAME = "Қазақстан Республикасы"
@@ -55,25 +55,67 @@ def rank_desc(values: pd.Series) -> pd.Series:
 
 
 def by_region(df: pd.DataFrame, label_col: str = "region",
-              counts: Sequence[str] = ("pilot_schools", "leading_schools")) -> pd.DataFrame:
-    """Regions with each count's share of the computed national total (``<count>_share_pct``,
-    missing = 0 in the base) and rank (``<count>_rank``), plus a computed ``Барлығы`` row.
+              counts: Sequence[str] = ("pilot_schools", "leading_schools"),
+              totals: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Regions with each count's share of the national total (``<count>_share_pct``,
+    missing = 0 in the base) and rank (``<count>_rank``), plus a ``Барлығы`` row.
 
-    Declared total rows are dropped; the total row's shares sum the parts (100) and
-    its ranks are missing.
+    Declared total rows are dropped. By default the national total is computed from the
+    parts (shares sum to 100). ``totals`` {count: value}: the total the report prints for
+    a count (the analyst may keep the source's printed total, see
+    ``data/raw/<report>/decisions.yaml``); it is then the ``Барлығы`` value and the base
+    of the shares, and the total row's share is the parts' sum as a percent of it.
+    The total row's ranks are missing.
     """
+    totals = dict(totals or {})
     body = tables.parts(df).reset_index(drop=True)
     shares = []
     for c in counts:
         stem = c.removesuffix("_schools")
-        body = tables.add_share(body, c, f"{stem}_share_pct")
+        body = tables.add_share(body, c, f"{stem}_share_pct", base=totals.get(c))
         body[f"{stem}_rank"] = rank_desc(body[c])
         shares.append(f"{stem}_share_pct")
     out = tables.with_total(body, label_col, [*counts, *shares])
+    is_total = out["row_type"] == "total"
     for c in counts:
         stem = c.removesuffix("_schools")
         out[f"{stem}_rank"] = out[f"{stem}_rank"].astype("Int64")
+        if c in totals and not fmt.is_missing(totals[c]):
+            out.loc[is_total, c] = totals[c]
     return out
+
+
+def network_table(network: pd.DataFrame, leading: Any = None, total: Any = None,
+                  key: str = "leading") -> pd.DataFrame:
+    """The network of schools (parts + ``Барлығы``) with each category's share of the total.
+
+    ``leading``: the number of leading schools the report prints (e.g. the sum over the
+    regions) in place of the ``category_key == key`` row's printed value; ``total``: the
+    total the report prints (default: the sum of the parts as shown). Shares are of the
+    total shown; the total row's share is the sum of the parts' shares.
+    """
+    body = tables.parts(network).reset_index(drop=True)
+    if not fmt.is_missing(leading):
+        body["schools"] = body["schools"].astype("object")
+        body.loc[body["category_key"] == key, "schools"] = leading
+        body["schools"] = pd.to_numeric(body["schools"])
+    out = tables.with_total(body, "category", "schools")
+    if not fmt.is_missing(total):
+        out.loc[out["row_type"] == "total", "schools"] = total
+    is_total = out["row_type"] == "total"
+    out = tables.add_share(out, "schools", "share_pct", base=out.loc[is_total, "schools"].iloc[0])
+    out.loc[is_total, "share_pct"] = out.loc[~is_total, "share_pct"].sum()   # the parts' shares
+    return out
+
+
+def ties(table: pd.DataFrame, slug: str, rank_col: str = "leading_rank") -> list[str]:
+    """Names of the other regions sharing ``slug``'s rank (file order); [] without ties."""
+    body = tables.parts(table)
+    own = body.loc[body["region_slug"] == slug, rank_col]
+    if own.empty or pd.isna(own.iloc[0]):
+        return []
+    same = body[(body[rank_col] == own.iloc[0]) & (body["region_slug"] != slug)]
+    return [str(n) for n in same["region"]]
 
 
 def focus_slug(table: pd.DataFrame, region: str, count: str = "leading_schools") -> str:

@@ -102,14 +102,18 @@ LABEL_SKIP = ("period", "city", "oblast", "source", "row_type", "note", "__sourc
 
 def row_label(r: pd.Series) -> str:
     """The row as a reader names it: its first text cell that is not a key, period,
-    place or bookkeeping column ("Барлығы", "Мектепке дейінгі білім беру")."""
+    place or bookkeeping column, nor a code ("Барлығы", "Мектепке дейінгі білім беру")."""
     for col, v in r.items():
         col = str(col)
         if col in LABEL_SKIP or col.endswith(("_slug", "_key", "_id")) or col.startswith("declared"):
             continue
-        if isinstance(v, str) and v.strip() and _num(v) is None:
+        if isinstance(v, str) and v.strip() and _num(v) is None and not _CODE.fullmatch(v.strip()):
             return v.strip()
     return ""
+
+
+# a code, not a name: a snake_case key ("partner_schools") or a one-letter tag ("B")
+_CODE = re.compile(r"[a-z][a-z0-9_]*|[A-Z]")
 
 
 def _s(v) -> str:
