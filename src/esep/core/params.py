@@ -251,10 +251,16 @@ def check_data(spec: ReportSpec, data: dict, path: Path) -> None:
     period = data.get("period")
     for d in sorted({(config.RAW_DIR / r).parent for r in spec.inputs}):
         inc = d / "incoming" / str(period)
-        if inc.is_dir() and any(f.suffix in (".csv", ".xlsx") for f in inc.iterdir()):
-            raise ParamsError(f"{rel}: the data for {period} is still in {_rel(inc)}/ — "
-                              f"check it with `esep validate {spec.name} --period {period}`, then "
-                              f"run `esep merge {spec.name} --period {period}` first")
+        if not inc.is_dir():
+            continue
+        from esep.data.newperiod import filled_templates
+
+        filled = filled_templates(inc)   # header-only templates (just made) hold nothing yet
+        if filled:
+            raise ParamsError(f"{rel}: the data for {period} is still in {_rel(inc)}/ "
+                              f"({', '.join(filled[:3])}{' …' if len(filled) > 3 else ''} "
+                              f"filled in) — check it with `esep validate {spec.name} --period {period}`, "
+                              f"then run `esep merge {spec.name} --period {period}` first")
     errors = []
     if spec.expand and spec.expand.param in data:
         key = spec.expand.param
