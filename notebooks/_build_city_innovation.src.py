@@ -768,7 +768,7 @@ rollup_md("ci-rollup-text", """
 (мектеп формасы немесе жылдық есеп). Деректерде {{ rollup_year }} оқу жылына
 {{ rollup_projects }} жоба бойынша {{ rollup_reports }} мектептің есебі бар. Есеп берген
 мектептер {{ rollup_list_label_attr }} мүшелер тізімімен{{ rollup_list_source }}
-салыстырылды: мектеп формалары осы тізім бойынша жасалған.
+салыстырылды: мектеп формалары осы тізім бойынша жасалады.
 """)
 
 rollup_md("ci-rollup-text-city", """
@@ -797,7 +797,8 @@ if "school_forms" not in skipped:
     t5_no, t6_no, t7_no = (roll_tables.get(k, k) for k in ("projects", "events", "languages"))
     differ = rollup.list_differences(roll)
     cov_note = ("Тізімде – мектеп формалары жасалған мүшелер тізіміндегі мектептер; есеп бергені – есебі "
-                "деректерде бар мектептер; «-» – дерек жоқ.")
+                "деректерде бар мектептер" + ("; есептер – мектептердің формалары мен есептерінің қосындысы"
+                                              if city_cols else "") + "; «-» – дерек жоқ.")
     if len(differ):
         cov_note += (f" {kz.inflect(t5_no, 'loc')} басылған ББҰ саны тізімнен өзгеше: "
                      + "; ".join(f"{r.project_name} – {kz.numeral(r.orgs_city)} (тізімде {kz.numeral(r.orgs_listed)})"
@@ -806,7 +807,7 @@ if "school_forms" not in skipped:
         spanners = {"ББҰ саны": ["orgs_listed", "orgs_forms"], "Білім алушылар саны": ["pupils_city", "pupils_forms"],
                     **{lang_kk[k]: [f"{k}_city", f"{k}_forms"] for k in shown_langs}}
         labels = {"pupils_city": t5_no, **{f"{k}_city": t7_no for k in shown_langs},
-                  **{f"{k}_forms": "мектеп есептері" for k in ["pupils", *shown_langs]}}
+                  **{f"{k}_forms": "есептер" for k in ["pupils", *shown_langs]}}
         caption = f"Мүше ұйымдар мен білім алушылар: мектептердің есептері, мүшелер тізімі және {t5_no}, {t7_no}"
     else:
         spanners = {"ББҰ саны": ["orgs_listed", "orgs_forms"],
@@ -825,7 +826,7 @@ if "school_forms" not in skipped:
         if city_cols and "events" in roll_tables:
             ev_spanners = {groups.get(g, g): [f"{g}_city", f"{g}_forms"] for g in rollup.GROUP_ORDER}
             ev_labels = {**{f"{g}_city": t6_no for g in rollup.GROUP_ORDER},
-                         **{f"{g}_forms": "мектеп есептері" for g in rollup.GROUP_ORDER}}
+                         **{f"{g}_forms": "есептер" for g in rollup.GROUP_ORDER}}
             ev_caption = f"Іс-шаралар түрі бойынша: мектептердің есептері және {t6_no}"
         else:
             ev_spanners = None
@@ -836,7 +837,8 @@ if "school_forms" not in skipped:
             ev_tbl, cap.table(ev_caption),
             formats={c: "num" for c in ev_tbl.columns if c != "project_name"},
             spanners=ev_spanners, labels={"project_name": "Жоба", **ev_labels}, total_label=None,
-            note="Мектептердің іс-шара түрлері қалалық кестенің топтарына біріктірілді: семинар, дөңгелек үстел, "
+            note=("Есептер – мектептердің есептеріндегі іс-шаралар саны. " if city_cols and "events" in roll_tables
+                  else "") + "Мектептердің іс-шара түрлері қалалық кестенің топтарына біріктірілді: семинар, дөңгелек үстел, "
                  "вебинар – семинар; конференция – жиналыс / конференция; шебер-сынып, тренинг – шебер "
                  "сыныптар; ашық сабақ – ашық сабақтар."))
     if roll_findings.empty:

@@ -242,7 +242,7 @@ def findings(cov: pd.DataFrame, events: pd.DataFrame, city_tables: dict[str, str
                          "the member list"))
         for k in LANGUAGES:
             f_, c_ = r[f"{k}_forms"], r[f"{k}_city"]
-            if "languages" in t and cov[f"{k}_city"].notna().any() and f_ != c_:
+            if "languages" in t and f_ is not None and cov[f"{k}_city"].notna().any() and f_ != c_:
                 rows.append((r["project_key"], f"{name}: {LANGUAGE_KK[k]} тілінде оқитындар – мектептердің "
                              f"есептерінде {_num(f_)}, {loc['languages']} {_num(c_)}",
                              f"{name}: {k} {_num(f_)} pupils in the forms, {_num(c_)} in {t['languages']}"))
