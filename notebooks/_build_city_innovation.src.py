@@ -673,12 +673,12 @@ else:
 # period (5-7-кесте) when those are filled in. Placed after the city's tables (it names
 # their numbers) and before the closing text. Its cells have explicit ids (ci-rollup-*).
 # Skipped when no school report exists for the year.
-def rollup_md(cell_id, src, narrative=True, section="school_forms"):
+def rollup_md(cell_id, src, narrative=True):
     c = new_markdown_cell(unwrap(src))
     c.id = cell_id
     if narrative:
         c.metadata["tags"] = ["narrative"]
-    c.metadata["esep"] = {"section": section}
+    c.metadata["esep"] = {"section": "school_forms"}
     assert not any(l.startswith("{{") for l in c.source.splitlines()), src
     cells.append(c)
 def rollup_code(cell_id, src, tags=None):
@@ -704,9 +704,8 @@ except data.MissingDataError:
     school = None
 roll_reports = rollup.reports_for(school["members"], roll_year, city) if school else None
 roll_list_period, roll_list = rollup.member_list(d["project_members"], roll_year)
-roll_sections = ["school_forms", "school_forms_city", "school_forms_list_only", "school_forms_invalid"]
 if roll_reports is None or roll_reports.empty:
-    skipped.extend(roll_sections)
+    skipped.append("school_forms")
     glue("rollup_reports", 0)
 else:
     try:
@@ -729,13 +728,10 @@ else:
     roll_events = rollup.events_by_group(events, roll_reports, school["events"], names=roll_names,
                                          labels=dict(zip(d["events"]["event_type_key"], d["events"]["event_type"])))
     roll_findings = rollup.findings(roll, roll_events, roll_tables)
-    skipped.append("school_forms_city" if not roll_tables else "school_forms_list_only")
     listed = rollup.city_members(roll_list)
     bad = listed[listed["member_id"].isin(roll_invalid)]
     bad_names = [f"{m} ({roll.set_index('project_key')['project_name'].get(k, k)})"
                  for m, k in zip(bad["member_name"], bad["project_key"])]
-    if not bad_names:
-        skipped.append("school_forms_invalid")
     glue("rollup_year", roll_year)
     glue("rollup_reports", len(roll_reports))
     glue("rollup_projects", int((roll["orgs_forms"] > 0).sum()))
@@ -745,10 +741,18 @@ else:
          else " (сол кезеңдегі қалалық есептің 5-кестесі)")
     glue("rollup_member_orgs", tables.total(roll["orgs_listed"]))
     glue("rollup_pupils_forms", tables.total(roll["pupils_forms"]))
-    glue("rollup_city_tables", rollup.table_list(list(roll_tables.values())))
     glue("rollup_invalid", len(bad_names))
-    glue("rollup_invalid_names", ", ".join(bad_names[:10]) + ("" if len(bad_names) <= 10 else
-                                 f" және тағы {kz.numeral(len(bad_names) - 10)} мектеп"))
+    glue("rollup_compare_text",
+         f"есептердің қосындысы қалалық кестелердегі ({rollup.table_list(list(roll_tables.values()))}) мәндермен "
+         "қатар берілген, айырмашылықтар кестелерден кейін көрсетілген." if roll_tables else
+         "мектептердің есептерінің қосындысы ғана берілген: осы кезеңнің қалалық кестелері (жобалар, "
+         "іс-шаралар және оқыту тілі бойынша) әлі толтырылмаған, сондықтан есептер тек мүшелер тізімімен "
+         "салыстырылды.")
+    glue("rollup_invalid_text", "" if not bad_names else
+         " Қатесі бар формалар есепке алынбады: " + ", ".join(bad_names[:10])
+         + ("" if len(bad_names) <= 10 else f" және тағы {kz.numeral(len(bad_names) - 10)} мектеп")
+         + ". Қатенің парағы мен ұяшығы басты беттегі «Мектептердің есеп формалары» кестесінде "
+           "көрсетілген; мектеп түзетілген форманы жібергенде, ол есепке қосылады.")
     glue("rollup_findings_count", len(roll_findings))
     for r in roll.itertuples():
         glue(f"rollup_{r.project_key}_orgs_listed", r.orgs_listed)
@@ -771,22 +775,9 @@ rollup_md("ci-rollup-text", """
 салыстырылды: мектеп формалары осы тізім бойынша жасалады.
 """)
 
-rollup_md("ci-rollup-text-city", """
-Төмендегі кестелерде есептердің қосындысы қалалық кестелердегі ({{ rollup_city_tables }})
-мәндермен қатар берілген, айырмашылықтар кестелерден кейін көрсетілген.
-""", section="school_forms_city")
-
-rollup_md("ci-rollup-text-list-only", """
-Осы кезеңнің қалалық кестелері (жобалар, іс-шаралар және оқыту тілі бойынша) әлі
-толтырылмаған, сондықтан төмендегі кестелерде мектептердің есептерінің қосындысы ғана
-берілген және есептер тек мүшелер тізімімен салыстырылды.
-""", section="school_forms_list_only")
-
-rollup_md("ci-rollup-text-invalid", """
-Қатесі бар формалар есепке алынбады: {{ rollup_invalid_names }}. Қатенің парағы мен
-ұяшығы басты беттегі «Мектептердің есеп формалары» кестесінде көрсетілген; мектеп
-түзетілген форманы жібергенде, ол есепке қосылады.
-""", section="school_forms_invalid")
+rollup_md("ci-rollup-text-compare", """
+Төмендегі кестелерде {{ rollup_compare_text }}{{ rollup_invalid_text }}
+""")
 
 rollup_code("ci-rollup-tables", """
 if "school_forms" not in skipped:
