@@ -354,8 +354,9 @@ def test_new_city_period_rolls_up_the_forms_before_the_city_tables_are_filled(re
     city_period = "2024-2025-S2"
     made = newperiod.new_period(reports.get("city_innovation"), "2023-2024-S2", city_period)
     assert made.workbook.is_file() and made.params_file.is_file()            # header-only templates
-    # the params `esep forms` wrote: the period's summary + one report per returned form (№67's
+    # the params `esep forms` writes: the period's summary + one report per returned form (№67's
     # transcribed report is of 2023-2024: no 2024-2025 unit)
+    assert forms.ensure_params(PERIOD) is not None
     school = {r.unit.variant: r for r in build("school_project", PERIOD, formats=("html",), jobs=2)}
     assert set(school) == {None, "astana-27-share", "astana-35-share", "astana-37-share"}
     assert school["astana-27-share"].status == "ok" and school["astana-35-share"].status == "ok"
