@@ -408,3 +408,44 @@ def test_new_city_period_rolls_up_the_forms_before_the_city_tables_are_filled(re
     from helpers import kazakh as kz
     assert quality["Айырмашылық"].tolist() == [f"SHARE: тізімдегі {share_listed} мүше мектептің "
                                                f"{kz.numeral(2, 'poss')} есеп берді"]
+
+
+def test_rollup_against_an_earlier_member_list_without_city_tables():
+    """No 5-7-кесте for the period: the city's columns are None (never another period's value),
+    the list is the latest before the school year, and the one finding is the list's coverage."""
+    from helpers import rollup
+
+    members = pd.DataFrame({"period": ["2023-2024-S2"] * 3, "city": ["Астана"] * 3, "project_key": ["p"] * 3,
+                            "member_name": ["№1 мектеп", "№2 мектеп", "№3 мектеп"]})
+    used, listed = rollup.member_list(members, "2024-2025")
+    assert used == "2023-2024-S2" and len(listed) == 3
+    reports = pd.DataFrame({"member_id": ["astana-1-p", "astana-1-p"], "period": ["2024-2025", "2023-2024"],
+                            "school_id": ["astana-1"] * 2, "project_key": ["p"] * 2})
+    this_year = rollup.reports_for(reports, "2024-2025")
+    bands = pd.DataFrame({"member_id": ["astana-1-p"] * 2, "period": ["2024-2025", "2023-2024"],
+                          "row_type": ["part"] * 2, "pupils": [40, 999]})        # last year's row is not summed
+    empty = {c: pd.DataFrame(columns=cols) for c, cols in (
+        ("projects", ["project_key", "project_name", "row_type", "pupils"]),
+        ("orgs", ["project_key", "source", "orgs"]),
+        ("langs", ["project_key", "row_type", "language_key", "pupils"]),
+        ("events", ["project_key", "project_name", "row_type", "event_type_key", "event_type", "events"]))}
+    status = {"a.xlsx": {"period": "2024-2025", "member_id": "astana-2-p", "valid": False},
+              "b.xlsx": {"period": "2024-2025", "member_id": "astana-1-p", "valid": True}}
+    invalid = rollup.invalid_forms(status, "2024-2025")
+    assert invalid == {"astana-2-p"}
+    cov = rollup.coverage(listed, empty["projects"], empty["orgs"], empty["langs"], this_year, bands, None,
+                          names={"p": "«Жоба»"}, invalid=invalid).set_index("project_key")
+    assert cov.loc["p", ["project_name", "orgs_listed", "orgs_forms", "orgs_invalid", "pupils_forms"]].tolist() \
+        == ["Жоба", 3, 1, 1, 40]
+    assert cov.loc["p", "pupils_city"] is None and cov.loc["p", "orgs_city"] is None
+    school_events = pd.DataFrame({"member_id": ["astana-1-p"] * 2, "period": ["2024-2025", "2023-2024"],
+                                  "kind_key": ["webinar", "seminar"]})
+    ev = rollup.events_by_group(empty["events"], this_year, school_events, names={"p": "Жоба"},
+                                labels={"seminars": "Семинар"})
+    assert ev.set_index("group").loc["seminars", ["events_forms", "events_city", "in_city", "event_type"]].tolist() \
+        == [1, None, False, "Семинар"]
+    found = rollup.findings(cov.reset_index(), ev, {})
+    assert found["finding_en"].tolist() == ["Жоба: 1 of 3 member schools reported"]
+    assert list(rollup.coverage_table(cov.reset_index(), city=False).columns) == \
+        ["project_name", "orgs_listed", "orgs_forms", "pupils_forms"]
+    assert rollup.table_list(["5-кесте", "6-кесте", "7-кесте"]) == "5-, 6-, 7-кесте"
