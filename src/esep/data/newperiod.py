@@ -245,32 +245,7 @@ def write_workbook(path: Path, spec, schema, tables, loaded, period: str) -> Non
     os.replace(tmp, path)
 
 
-def filled_templates(folder: Path) -> list[str]:
-    """The files (and workbook sheets) of an incoming folder that hold at least one data row
-    (``esep new-period``'s templates, header only, hold none; an unreadable file counts)."""
-    out = []
-    for f in sorted(folder.iterdir()):
-        if f.name.startswith(("~$", ".")) or f.suffix not in (".csv", ".xlsx"):
-            continue
-        if f.suffix == ".csv":
-            try:
-                with open(f, encoding="utf-8-sig", newline="") as fh:
-                    rows = csv.reader(fh)
-                    next(rows, None)
-                    if any(any(c.strip() for c in row) for row in rows):
-                        out.append(f.name)
-            except (OSError, UnicodeDecodeError, csv.Error):
-                out.append(f.name)
-            continue
-        try:
-            sheets = validate.workbook_sheets(f)
-        except DataError:
-            out.append(f.name)
-            continue
-        out += [f"{f.name} (sheet {name})" for name, (_, rows) in sheets.items()
-                if not validate.is_note_sheet(name) and any(any(str(c).strip() for c in r if c is not None)
-                                                            for r in rows)]
-    return out
+from esep.core.params import filled_templates  # noqa: E402,F401  (what check_data reads; here for callers)
 
 
 # --- merge ---------------------------------------------------------------------------
