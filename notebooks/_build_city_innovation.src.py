@@ -26,7 +26,7 @@ def md(cid, src, narrative=True, section=None):
     if section:
         c.metadata["esep"] = {"section": section}
     for line in c.source.splitlines():
-        assert not line.startswith("{{") or section is None or line.startswith(("{{ school_year", "{{ order_label", "{{ period_label", "{{ city")), line
+        assert not line.startswith("{{") or section is None or line.startswith(("{{ school_year", "{{ order_label", "{{ period_label", "{{ city", "{{ author")), line
     cells.append(c)
 
 code("ci-co-parameters-1", '''
@@ -90,15 +90,22 @@ glue("semester", periods.semester(period))
 glue_forms("orgs_in_projects", orgs_in_projects, "gen")
 texts = dict(zip(data.for_period(d["texts"], period)["key"], data.for_period(d["texts"], period)["text"]))
 glue("author", texts.get("author"))
+if not texts.get("author"):
+    skipped.append("author")     # no signature line (a "-" would show as an empty list item)
 ''', ["remove"])
 
 
 # ---------------------------------------------------------------- headline
 code("ci-co-code-1", '''
 head = ci.headline(kinds, projects)
+city_filled = any(len(data.for_period(d[s], p)) for s in d if s not in ("quoted", "texts") for p in {period, year})
+if not city_filled:   # a new period whose school forms come in before the city's tables
+    note(f"{periods.label(period, 'attr')} қалалық кестелер әлі толтырылмаған: төмендегі бөлімдерде "
+         "олардың орнына «дерек жоқ» деп жазылған.")
 if head.empty:
     skipped.append("headline")
-    note(f"{periods.label(period, 'attr')} жобалар мен білім алушылар туралы дерек жоқ.")
+    if city_filled:
+        note(f"{periods.label(period, 'attr')} жобалар мен білім алушылар туралы дерек жоқ.")
 international_names = ", ".join(
     orgs_now[(orgs_now["source"] == "7-кесте")
              & orgs_now["project_key"].isin(projects.loc[projects["kind_key"] == "international", "project_key"])
@@ -181,7 +188,7 @@ md("ci-ma-narrative-1", '''
 code("ci-co-code-3", '''
 t1 = ci.by_level(d["levels_opened"], [prev_year, year],
                  labels={"projects": "Инновациялық жобалар саны", "orgs": "ББҰ саны"}, top="columns")
-if t1.empty:
+if t1.empty or data.for_period(d["levels_opened"], year).empty:   # earlier years alone: no table for this one
     skipped.append("levels_opened")
     note(f"{periods.label(year, 'loc')} ашылған жобалар туралы дерек жоқ.")
     glue("levels_opened_table_no", None)
@@ -208,7 +215,7 @@ glue("opened_orgs", opened_now["orgs"])
 code("ci-co-code-4", '''
 t2 = ci.by_level(d["levels_semester"], [prev_period, period],
                  labels={"projects": "Жартыжылдықтағы жобалар саны", "orgs": "Жартыжылдықтағы ББҰ саны"})
-if t2.empty:
+if t2.empty or data.for_period(d["levels_semester"], period).empty:
     skipped.append("levels_semester")
     note(f"{periods.label(period, 'attr')} деңгейлер бойынша жобалар туралы дерек жоқ.")
 else:
@@ -387,14 +394,14 @@ md("ci-ma-project-growth-1", '''
 ''', section="project_growth")
 
 code("ci-co-code-8", '''
-if intl.empty:
+if intl_now.empty:
     skipped.append("international_orgs")
     note(f"{periods.label(year, 'loc')} халықаралық жобаларды іске асыратын ББҰ туралы дерек жоқ.")
 else:
     display(charts.bar(
         intl.assign(period=intl["period"] + " оқу жылы"), x="category", y="orgs", hue="period",
         wrap=16, title=cap.figure("Халықаралық жобаларды жүзеге асыратын білім беру ұйымдарының "
-                                  "өсу динамикасы"), ylabel="ББҰ саны"))
+                                  "өсу динамикасы", source="international_orgs"), ylabel="ББҰ саны"))
 ''')
 
 md("ci-ma-state-orgs-2", '''
@@ -496,7 +503,7 @@ md("ci-ma-levels-yearly-growth-1", '''
 code("ci-co-code-10", '''
 t4 = ci.by_level(d["levels_yearly"], [prev2_year, prev_year, year],
                  labels={"projects": "Жобалар саны", "orgs": "Білім беру ұйымдарының саны"})
-if t4.empty:
+if t4.empty or data.for_period(d["levels_yearly"], year).empty:
     skipped.append("levels_yearly")
     note(f"{periods.label(year, 'loc')} жылдар бойынша динамика туралы дерек жоқ.")
     glue("levels_yearly_table_no", None)
@@ -669,6 +676,182 @@ else:
         labels={"project_name": "Жобалар", "orgs": "ББҰ саны", **langs}))
 ''')
 
+# ---------------------------------------------------------------- school reports roll-up (issue 14)
+# Self-contained section (owner: the school forms work): the schools' own reports
+# (school_project: returned forms and transcribed reports) of the period's school year,
+# against the member list the forms were made from and beside the city's tables of the
+# period (5-7-кесте) when those are filled in. Placed after the city's tables (it names
+# their numbers) and before the closing text. Its cells have explicit ids (ci-rollup-*).
+# Skipped when no school report exists for the year.
+def rollup_md(cell_id, src, narrative=True):
+    c = new_markdown_cell(unwrap(src))
+    c.id = cell_id
+    if narrative:
+        c.metadata["tags"] = ["narrative"]
+    c.metadata["esep"] = {"section": "school_forms"}
+    assert not any(l.startswith("{{") for l in c.source.splitlines()), src
+    cells.append(c)
+def rollup_code(cell_id, src, tags=None):
+    c = new_code_cell(src.strip("\n"))
+    c.id = cell_id
+    if tags:
+        c.metadata["tags"] = tags
+    cells.append(c)
+
+rollup_code("ci-rollup-data", """
+# the schools' own reports (school_project: returned forms, transcribed reports) of this
+# school year, against the member list the forms were made from (the latest list of the
+# year or before it) and beside this period's 5-7-кесте when filled in (helpers/rollup.py)
+import json
+
+from esep.data.forms import status_path
+from helpers import rollup
+
+roll_year = periods.school_year(period)
+try:
+    school = {s: data.load("school_project", s) for s in ("members", "grade_bands", "events")}
+except data.MissingDataError:
+    school = None
+roll_reports = rollup.reports_for(school["members"], roll_year, city) if school else None
+roll_list_period, roll_list = rollup.member_list(d["project_members"], roll_year)
+if roll_reports is None or roll_reports.empty:
+    skipped.append("school_forms")
+    glue("rollup_reports", 0)
+else:
+    try:
+        school_langs = data.load("school_project", "pupils_by_language")
+    except data.MissingDataError:
+        school_langs = None     # no returned form yet: transcribed reports give no languages
+    status = json.loads(status_path().read_text(encoding="utf-8")) if status_path().is_file() else {}
+    roll_invalid = rollup.invalid_forms(status, roll_year)
+    # projects named as the forms name them: 6-кесте's short names of the list's period, else 5-кесте's
+    roll_names = {**dict(zip(*[tables.parts(data.for_period(d["projects"], roll_list_period))[c]
+                               for c in ("project_key", "project_name")])),
+                  **{k: v for k, v in zip(*[tables.parts(data.for_period(d["events"], roll_list_period))[c]
+                                            for c in ("project_key", "project_name")]) if k}} \\
+        if roll_list_period else {}
+    # this report's numbers of the city tables the roll-up compares with (absent: not filled in)
+    roll_tables = {k: cap.sources[s] for k, s in (("projects", "projects"), ("events", "events"),
+                                                  ("languages", "pupils_by_language")) if s in cap.sources}
+    roll = rollup.coverage(roll_list, projects, orgs_now, languages, roll_reports, school["grade_bands"],
+                           school_langs, names=roll_names, invalid=roll_invalid)
+    roll_events = rollup.events_by_group(events, roll_reports, school["events"], names=roll_names,
+                                         labels=dict(zip(d["events"]["event_type_key"], d["events"]["event_type"])))
+    roll_findings = rollup.findings(roll, roll_events, roll_tables)
+    listed = rollup.city_members(roll_list)
+    bad = listed[listed["member_id"].isin(roll_invalid)]
+    bad_names = [f"{m} ({roll.set_index('project_key')['project_name'].get(k, k)})"
+                 for m, k in zip(bad["member_name"], bad["project_key"])]
+    glue("rollup_year", roll_year)
+    glue("rollup_reports", len(roll_reports))
+    glue("rollup_projects", int((roll["orgs_forms"] > 0).sum()))
+    glue("rollup_list_period", roll_list_period)
+    glue("rollup_list_label_attr", periods.label(roll_list_period, "attr") if roll_list_period else None)
+    glue("rollup_list_source", "" if roll_list_period is None else " (5-кесте)" if roll_list_period == period
+         else " (сол кезеңдегі қалалық есептің 5-кестесі)")
+    glue("rollup_member_orgs", tables.total(roll["orgs_listed"]))
+    glue("rollup_pupils_forms", tables.total(roll["pupils_forms"]))
+    glue("rollup_invalid", len(bad_names))
+    glue("rollup_compare_text",
+         f"есептердің қосындысы қалалық кестелердегі ({rollup.table_list(list(roll_tables.values()))}) мәндермен "
+         "қатар берілген, айырмашылықтар кестелерден кейін көрсетілген." if roll_tables else
+         "мектептердің есептерінің қосындысы ғана берілген: осы кезеңнің қалалық кестелері (жобалар, "
+         "іс-шаралар және оқыту тілі бойынша) әлі толтырылмаған, сондықтан есептер тек мүшелер тізімімен "
+         "салыстырылды.")
+    glue("rollup_invalid_text", "" if not bad_names else
+         " Қатесі бар формалар есепке алынбады: " + ", ".join(bad_names[:10])
+         + ("" if len(bad_names) <= 10 else f" және тағы {kz.numeral(len(bad_names) - 10)} мектеп")
+         + ". Қатенің парағы мен ұяшығы басты беттегі «Мектептердің есеп формалары» кестесінде "
+           "көрсетілген; мектеп түзетілген форманы жібергенде, ол есепке қосылады.")
+    glue("rollup_findings_count", len(roll_findings))
+    for r in roll.itertuples():
+        glue(f"rollup_{r.project_key}_orgs_listed", r.orgs_listed)
+        glue(f"rollup_{r.project_key}_orgs_forms", r.orgs_forms)
+        glue(f"rollup_{r.project_key}_pupils_forms", r.pupils_forms)
+    for (key, grp), v in roll_events.set_index(["project_key", "group"])["events_forms"].items():
+        if v is not None:
+            glue(f"rollup_{key}_{grp}_forms", v)
+""", ["remove"])
+
+rollup_md("ci-rollup-heading", """
+## 3. Мектептердің есептері
+""", narrative=False)
+
+rollup_md("ci-rollup-text", """
+Мектептер инновациялық жоба бойынша атқарған жұмысы туралы оқу жылына бір рет есеп береді
+(мектеп формасы немесе жылдық есеп). Деректерде {{ rollup_year }} оқу жылына
+{{ rollup_projects }} жоба бойынша {{ rollup_reports }} мектептің есебі бар. Есеп берген
+мектептер {{ rollup_list_label_attr }} мүшелер тізімімен{{ rollup_list_source }}
+салыстырылды: мектеп формалары осы тізім бойынша жасалады.
+""")
+
+rollup_md("ci-rollup-text-compare", """
+Төмендегі кестелерде {{ rollup_compare_text }}{{ rollup_invalid_text }}
+""")
+
+rollup_code("ci-rollup-tables", """
+if "school_forms" not in skipped:
+    city_cols = bool(roll_tables)
+    lang_kk = {"kaz": "қазақ тілінде", "rus": "орыс тілінде", "eng": "ағылшын тілінде"}
+    shown_langs = rollup.languages_shown(roll, city=city_cols)
+    cov_tbl = rollup.coverage_table(roll, city=city_cols)
+    t5_no, t6_no, t7_no = (roll_tables.get(k, k) for k in ("projects", "events", "languages"))
+    differ = rollup.list_differences(roll)
+    cov_note = ("Тізімде – мектеп формалары жасалған мүшелер тізіміндегі мектептер; есеп бергені – есебі "
+                "деректерде бар мектептер" + ("; есептер – мектептердің формалары мен есептерінің қосындысы"
+                                              if city_cols else "") + "; «-» – дерек жоқ.")
+    if len(differ):
+        cov_note += (f" {kz.inflect(t5_no, 'loc')} басылған ББҰ саны тізімнен өзгеше: "
+                     + "; ".join(f"{r.project_name} – {kz.numeral(r.orgs_city)} (тізімде {kz.numeral(r.orgs_listed)})"
+                                 for r in differ.itertuples()) + ".")
+    if city_cols:
+        spanners = {"ББҰ саны": ["orgs_listed", "orgs_forms"], "Білім алушылар саны": ["pupils_city", "pupils_forms"],
+                    **{lang_kk[k]: [f"{k}_city", f"{k}_forms"] for k in shown_langs}}
+        labels = {"pupils_city": t5_no, **{f"{k}_city": t7_no for k in shown_langs},
+                  **{f"{k}_forms": "есептер" for k in ["pupils", *shown_langs]}}
+        caption = f"Мүше ұйымдар мен білім алушылар: мектептердің есептері, мүшелер тізімі және {t5_no}, {t7_no}"
+    else:
+        spanners = {"ББҰ саны": ["orgs_listed", "orgs_forms"],
+                    "Мектептердің есептеріндегі білім алушылар саны": ["pupils_forms", *[f"{k}_forms" for k in shown_langs]]}
+        labels = {"pupils_forms": "барлығы", **{f"{k}_forms": lang_kk[k] for k in shown_langs}}
+        caption = "Мүше ұйымдар мен білім алушылар: мектептердің есептері және мүшелер тізімі"
+    display(present.table(
+        cov_tbl, cap.table(caption),
+        formats={c: "num" for c in cov_tbl.columns if c != "project_name"},
+        spanners=spanners,
+        labels={"project_name": "Жоба", "orgs_listed": "тізімде", "orgs_forms": "есеп бергені", **labels},
+        total_label=None, note=cov_note))
+    ev_tbl = rollup.events_table(roll_events, city=city_cols and "events" in roll_tables)
+    if len(ev_tbl):
+        groups = dict(zip(roll_events["group"], roll_events["event_type"]))
+        if city_cols and "events" in roll_tables:
+            ev_spanners = {groups.get(g, g): [f"{g}_city", f"{g}_forms"] for g in rollup.GROUP_ORDER}
+            ev_labels = {**{f"{g}_city": t6_no for g in rollup.GROUP_ORDER},
+                         **{f"{g}_forms": "есептер" for g in rollup.GROUP_ORDER}}
+            ev_caption = f"Іс-шаралар түрі бойынша: мектептердің есептері және {t6_no}"
+        else:
+            ev_spanners = None
+            ev_labels = {**{f"{g}_forms": groups.get(g, g)[:1].upper() + groups.get(g, g)[1:]
+                            for g in rollup.GROUP_ORDER}, "events_forms": "Барлығы"}
+            ev_caption = "Мектептердің есептеріндегі іс-шаралар, түрі бойынша"
+        display(present.table(
+            ev_tbl, cap.table(ev_caption),
+            formats={c: "num" for c in ev_tbl.columns if c != "project_name"},
+            spanners=ev_spanners, labels={"project_name": "Жоба", **ev_labels}, total_label=None,
+            note=("Есептер – мектептердің есептеріндегі іс-шаралар саны. " if city_cols and "events" in roll_tables
+                  else "") + "Мектептердің іс-шара түрлері қалалық кестенің топтарына біріктірілді: семинар, дөңгелек үстел, "
+                 "вебинар – семинар; конференция – жиналыс / конференция; шебер-сынып, тренинг – шебер "
+                 "сыныптар; ашық сабақ – ашық сабақтар."))
+    if roll_findings.empty:
+        note("Мектептердің есептері мүшелер тізімімен және қалалық кестелермен сәйкес келеді.")
+    else:
+        display(present.table(
+            roll_findings[["finding"]],
+            cap.table("Деректер сапасы: мектептердің есептерінің мүшелер тізімінен және қалалық кестелерден айырмашылығы"
+                      if city_cols else "Деректер сапасы: мектептердің есептері және мүшелер тізімі"),
+            labels={"finding": "Айырмашылық"}, total_label=None))
+""")
+
 md("ci-ma-narrative-3", '''
 Осылайша, инновациялық жобалар шеңберінде инновациялық қызметті тиімді және сапалы
 ұйымдастыру үшін елорданың білім беру ұйымдарының өкілдері мен педагогтеріне білім беруде
@@ -695,109 +878,7 @@ md("ci-ma-narrative-3", '''
 
 md("ci-ma-narrative-4", '''
 {{ author }}
-''')
-
-# ---------------------------------------------------------------- school reports roll-up (issue 14)
-# Self-contained section (owner: the school forms work): the schools' own reports
-# (school_project: returned forms and transcribed reports) beside 5-7-кесте. Its cells have
-# explicit ids (ci-rollup-*) and are left out of the role-based numbering below, so adding
-# or removing them never changes another cell's id. Skipped when no school report exists.
-rollup_cells = []
-def rollup_cell(cell_id, cell):
-    cell.id = cell_id
-    rollup_cells.append(cell)
-    cells.append(cell)
-def rollup_md(cell_id, src, narrative=True):
-    c = new_markdown_cell(unwrap(src))
-    if narrative:
-        c.metadata["tags"] = ["narrative"]
-    c.metadata["esep"] = {"section": "school_forms"}
-    assert not any(l.startswith("{{") for l in c.source.splitlines()), src
-    rollup_cell(cell_id, c)
-def rollup_code(cell_id, src, tags=None):
-    c = new_code_cell(src.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    rollup_cell(cell_id, c)
-
-rollup_md("ci-rollup-heading", """
-## Мектептердің есептері және қалалық кестелер
-""", narrative=False)
-
-rollup_code("ci-rollup-data", """
-# the schools' own reports (school_project: returned forms, transcribed reports) of this
-# school year, beside 5-7-кесте (helpers/rollup.py)
-from helpers import rollup
-
-roll_year = periods.school_year(period)
-try:
-    school = {s: data.load("school_project", s) for s in ("members", "grade_bands", "events")}
-except data.MissingDataError:
-    school = None
-roll_reports = rollup.reports_for(school["members"], roll_year, city) if school else None
-if roll_reports is None or roll_reports.empty:
-    skipped.append("school_forms")
-    glue("rollup_reports", 0)
-else:
-    try:
-        school_langs = data.load("school_project", "pupils_by_language")
-    except data.MissingDataError:
-        school_langs = None     # no returned form yet: transcribed reports give no languages
-    roll = rollup.coverage(data.for_period(d["project_members"], period), data.for_period(d["projects"], period),
-                           data.for_period(d["project_orgs"], period), data.for_period(d["pupils_by_language"], period),
-                           roll_reports, school["grade_bands"], school_langs)
-    roll_events = rollup.events_by_group(data.for_period(d["events"], period), roll_reports, school["events"])
-    roll_findings = rollup.findings(roll, roll_events)
-    glue("rollup_year", roll_year)
-    glue("rollup_reports", len(roll_reports))
-    glue("rollup_projects", int((roll["orgs_forms"] > 0).sum()))
-    glue("rollup_member_orgs", int(roll["orgs_city"].sum()))
-    glue("rollup_pupils_forms", tables.total(roll["pupils_forms"]))
-    glue("rollup_findings_count", len(roll_findings))
-    for r in roll.itertuples():
-        glue(f"rollup_{r.project_key}_orgs_forms", r.orgs_forms)
-        glue(f"rollup_{r.project_key}_pupils_forms", r.pupils_forms)
-""", ["remove"])
-
-rollup_md("ci-rollup-text", """
-Мектептердің {{ rollup_year }} оқу жылына берген есептерінің (мектеп формалары) саны –
-{{ rollup_reports }}, олар {{ rollup_projects }} жоба бойынша. Төмендегі кестелерде есептердің
-қосындысы қалалық кестелердің (5-7-кестелер) мәндерімен қатар берілген; айырмашылықтар
-кестелерден кейін көрсетілген.
-""")
-
-rollup_code("ci-rollup-tables", """
-if "school_forms" not in skipped:
-    pair = {"city": "қала кестесі", "forms": "мектеп есептері"}
-    display(present.table(
-        rollup.coverage_table(roll),
-        cap.table("Мүше ұйымдар мен білім алушылар: мектептердің есептері және 5-, 7-кестелер"),
-        spanners={"ББҰ саны": ["orgs_city", "orgs_forms"], "Білім алушылар саны": ["pupils_city", "pupils_forms"],
-                  "қазақ тілінде": ["kaz_city", "kaz_forms"], "орыс тілінде": ["rus_city", "rus_forms"]},
-        labels={"project_name": "Жоба", **{f"{k}_{s}": v for k in ("orgs", "pupils", "kaz", "rus")
-                                            for s, v in pair.items()}},
-        total_label=None,
-        note="Мектеп есептері: мектептердің формалары мен есептерінің қосындысы; «-» – дерек берілмеген."))
-    ev_tbl = rollup.events_table(roll_events)
-    if len(ev_tbl):
-        groups = dict(zip(roll_events["group"], roll_events["event_type"]))
-        display(present.table(
-            ev_tbl, cap.table("Іс-шаралар түрі бойынша: мектептердің есептері және 6-кесте"),
-            spanners={groups.get(g, g): [f"{g}_city", f"{g}_forms"] for g in rollup.GROUP_ORDER},
-            labels={"project_name": "Жоба", **{f"{g}_{s}": v for g in rollup.GROUP_ORDER
-                                                for s, v in pair.items()}},
-            total_label=None,
-            note="Мектептердің іс-шара түрлері 6-кестенің топтарына біріктірілді: семинар, дөңгелек үстел, "
-                 "вебинар – семинар; конференция – жиналыс / конференция; шебер-сынып, тренинг – шебер "
-                 "сыныптар; ашық сабақ – ашық сабақтар."))
-    if roll_findings.empty:
-        note("Мектептердің есептері қалалық кестелермен сәйкес келеді.")
-    else:
-        display(present.table(
-            roll_findings[["finding"]],
-            cap.table("Деректер сапасы: мектептердің есептері мен қалалық кестелердің айырмашылықтары"),
-            labels={"finding": "Айырмашылық"}, total_label=None))
-""")
+''', section="author")
 
 # ---------------------------------------------------------------- corrections
 code("ci-co-corrections-1", '''

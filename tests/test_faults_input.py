@@ -140,8 +140,19 @@ def test_unknown_city_in_params_is_named(project_copy):
 def test_run_before_merge_says_merge_first(project_copy):
     code, out = invoke("new-period", "city_innovation", "--from", PERIOD, "--to", "2024-2025-S1")
     assert code == 0, out
+    # header-only templates hold nothing to merge (the school forms' roll-up may run first);
+    # one filled-in row does
+    from esep.data.newperiod import filled_templates
+
+    inc = project_copy / CITY / "incoming/2024-2025-S1"
+    assert filled_templates(inc) == []
+    main = (project_copy / CITY / "projects.csv").read_text(encoding="utf-8").splitlines()
+    with open(inc / "projects.csv", "a", encoding="utf-8") as fh:
+        fh.write(main[1].replace(PERIOD, "2024-2025-S1") + "\n")
+    assert filled_templates(inc) == ["projects.csv"]
     code, out = invoke("run", "city_innovation", "--period", "2024-2025-S1")
     assert code == 1 and "run `esep merge city_innovation --period 2024-2025-S1` first" in out
+    assert "projects.csv filled in" in out
     assert "No objects to concatenate" not in out
 
 

@@ -307,3 +307,145 @@ def test_city_report_shows_the_rollup_and_skips_it_without_school_reports(projec
     assert s["rollup_findings_count"] >= 2
     assert "school_forms" in scraps["2022-2023-S2"]["sections_skipped"]
     assert scraps["2022-2023-S2"]["rollup_reports"] == 0
+
+
+def _expected_rollup(*filled: dict) -> dict:
+    """What the roll-up must show, computed from the forms as the test filled them: pupils
+    (the bands' sum, else the printed «Барлығы»), pupils by language, events by 6-кесте's group."""
+    from helpers import rollup
+
+    ev = forms.school_schema().tables["events"].columns
+    kind_key = dict(zip(ev["kind"].allowed, ev["kind_key"].allowed))
+    lang = forms.school_schema().tables["pupils_by_language"].columns
+    lang_key = dict(zip(lang["language"].allowed, lang["language_key"].allowed))
+    out = {"pupils": 0, "events": dict.fromkeys(rollup.GROUP_ORDER, 0), "langs": {}}
+    for form in filled:
+        bands = form["sheets"].get("Сыныптар", [])
+        parts = [r[2] for r in bands if r[0] != "Барлығы" and r[2] is not None]
+        out["pupils"] += sum(parts) if parts else sum(r[2] for r in bands if r[0] == "Барлығы")
+        for name, n in form["sheets"].get("Оқыту тілі", []):
+            out["langs"][lang_key[name]] = out["langs"].get(lang_key[name], 0) + n
+        for kind, _level, _title in form["sheets"].get("Іс-шаралар", []):
+            out["events"][rollup.EVENT_GROUPS[kind_key[kind]]] += 1
+    return out
+
+
+def _cell(v) -> int | None:
+    s = str(v).replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    return None if s in ("-", "nan", "") else int(float(s))
+
+
+@pytest.mark.integration
+def test_new_city_period_rolls_up_the_forms_before_the_city_tables_are_filled(returned, project_copy):
+    """Issue 14's scenario, city side: the methodologist makes 2024-2025-S2 (params + empty
+    templates) while the schools' 2024-2025 forms come in (two valid, one broken). Both report
+    types build: two school reports, one failed unit naming the broken form's sheet and cell,
+    the tracking table in the index, and the city report of 2024-2025-S2 whose sections
+    without rows are skipped with a note and whose roll-up shows the forms' sums against the
+    member list the forms were made from (2023-2024-S2's), with no city figure of another period."""
+    from io import StringIO
+
+    import scrapbook as sb
+
+    from esep.core import periods
+    from esep.data import newperiod
+    from esep.pipeline.build import build
+
+    city_period = "2024-2025-S2"
+    made = newperiod.new_period(reports.get("city_innovation"), "2023-2024-S2", city_period)
+    assert made.workbook.is_file() and made.params_file.is_file()            # header-only templates
+    # the params `esep forms` writes: the period's summary + one report per returned form (№67's
+    # transcribed report is of 2023-2024: no 2024-2025 unit)
+    assert forms.ensure_params(PERIOD) is not None
+    school = {r.unit.variant: r for r in build("school_project", PERIOD, formats=("html",), jobs=2)}
+    assert set(school) == {None, "astana-27-share", "astana-35-share", "astana-37-share"}
+    assert school["astana-27-share"].status == "ok" and school["astana-35-share"].status == "ok"
+    assert school["astana-37-share"].status == "failed"
+    assert 'sheet "Іс-шаралар", cell B3 "Деңгейі"' in school["astana-37-share"].message
+    city = build("city_innovation", city_period, formats=("html",), jobs=1)
+    assert [(r.unit.period, r.status) for r in city] == [(city_period, "ok")], [r.message for r in city]
+
+    index = (project_copy / "output" / "index.html").read_text(encoding="utf-8")
+    assert "Мектептердің есеп формалары" in index and "№37 мектеп" in index and "cell B3" in index
+    assert f"{city_period}/city_innovation.html" in index
+
+    out = project_copy / "output" / city_period
+    s = sb.read_notebook(str(out / "city_innovation.ipynb")).scraps.data_dict
+    assert {"projects", "events", "languages", "levels_semester"} <= set(s["sections_skipped"])
+    assert "school_forms" not in s["sections_skipped"]
+    members = pd.read_csv(project_copy / "data/raw/city_innovation/project_members.csv")
+    list_period = forms.list_period(sorted(set(members["period"])), PERIOD)
+    share_listed = int(((members["period"] == list_period) & (members["project_key"] == "share")).sum())
+    want = _expected_rollup(FORM_27, FORM_35)
+    assert s["rollup_list_period"] == list_period == "2023-2024-S2"
+    assert (s["rollup_reports"], s["rollup_projects"], s["rollup_invalid"]) == (2, 1, 1)
+    assert (s["rollup_share_orgs_listed"], s["rollup_share_orgs_forms"]) == (share_listed, 2)
+    assert s["rollup_share_pupils_forms"] == want["pupils"]
+
+    html = (out / "city_innovation.html").read_text(encoding="utf-8")
+    assert "Traceback" not in html and not list((project_copy / "output/.esep/failed").glob(f"{city_period}*"))
+    assert f"{periods.label(list_period, 'attr')} мүшелер тізімімен" in html     # says which list
+    assert "қалалық кестелер әлі толтырылмаған" in html and "дерек жоқ" in html
+    assert "№37 мектеп (SHARE)" in html                                        # the form left out
+    found = pd.read_html(StringIO(html))
+    cov = next(t for t in found if ("ББҰ саны", "тізімде") in list(t.columns))
+    assert not any("кесте" in str(c) for c in cov.columns)                     # no city column, no figure
+    row = cov[cov[("Жоба", "Жоба")] == "SHARE"].iloc[0]
+    got = {c[1]: _cell(v) for c, v in row.items() if c[0] != "Жоба"}
+    assert (got["тізімде"], got["есеп бергені"], got["барлығы"]) == (share_listed, 2, want["pupils"])
+    assert (got["қазақ тілінде"], got["орыс тілінде"]) == (want["langs"]["kaz"], want["langs"]["rus"])
+    others = cov[cov[("Жоба", "Жоба")] != "SHARE"]
+    assert (others[("ББҰ саны", "есеп бергені")].map(_cell) == 0).all()
+    ev = next(t for t in found if "Барлығы" in [str(c) for c in t.columns] and "Жоба" in [str(c) for c in t.columns])
+    labels = pd.read_csv(project_copy / "data/raw/city_innovation/events.csv").drop_duplicates("event_type_key")
+    labels = dict(zip(labels["event_type_key"], labels["event_type"]))
+    share_ev = ev[ev["Жоба"] == "SHARE"].iloc[0]
+    for group, n in want["events"].items():
+        label = labels[group]
+        assert _cell(share_ev[label[:1].upper() + label[1:]]) == n, group
+    assert _cell(share_ev["Барлығы"]) == sum(want["events"].values())
+    quality = next(t for t in found if list(t.columns) == ["Айырмашылық"])
+    from helpers import kazakh as kz
+    assert quality["Айырмашылық"].tolist() == [f"SHARE: тізімдегі {share_listed} мүше мектептің "
+                                               f"{kz.numeral(2, 'poss')} есеп берді"]
+
+
+def test_rollup_against_an_earlier_member_list_without_city_tables():
+    """No 5-7-кесте for the period: the city's columns are None (never another period's value),
+    the list is the latest before the school year, and the one finding is the list's coverage."""
+    from helpers import rollup
+
+    members = pd.DataFrame({"period": ["2023-2024-S2"] * 3, "city": ["Астана"] * 3, "project_key": ["p"] * 3,
+                            "member_name": ["№1 мектеп", "№2 мектеп", "№3 мектеп"]})
+    used, listed = rollup.member_list(members, "2024-2025")
+    assert used == "2023-2024-S2" and len(listed) == 3
+    reports = pd.DataFrame({"member_id": ["astana-1-p", "astana-1-p"], "period": ["2024-2025", "2023-2024"],
+                            "school_id": ["astana-1"] * 2, "project_key": ["p"] * 2})
+    this_year = rollup.reports_for(reports, "2024-2025")
+    bands = pd.DataFrame({"member_id": ["astana-1-p"] * 2, "period": ["2024-2025", "2023-2024"],
+                          "row_type": ["part"] * 2, "pupils": [40, 999]})        # last year's row is not summed
+    empty = {c: pd.DataFrame(columns=cols) for c, cols in (
+        ("projects", ["project_key", "project_name", "row_type", "pupils"]),
+        ("orgs", ["project_key", "source", "orgs"]),
+        ("langs", ["project_key", "row_type", "language_key", "pupils"]),
+        ("events", ["project_key", "project_name", "row_type", "event_type_key", "event_type", "events"]))}
+    status = {"a.xlsx": {"period": "2024-2025", "member_id": "astana-2-p", "valid": False},
+              "b.xlsx": {"period": "2024-2025", "member_id": "astana-1-p", "valid": True}}
+    invalid = rollup.invalid_forms(status, "2024-2025")
+    assert invalid == {"astana-2-p"}
+    cov = rollup.coverage(listed, empty["projects"], empty["orgs"], empty["langs"], this_year, bands, None,
+                          names={"p": "«Жоба»"}, invalid=invalid).set_index("project_key")
+    assert cov.loc["p", ["project_name", "orgs_listed", "orgs_forms", "orgs_invalid", "pupils_forms"]].tolist() \
+        == ["Жоба", 3, 1, 1, 40]
+    assert cov.loc["p", "pupils_city"] is None and cov.loc["p", "orgs_city"] is None
+    school_events = pd.DataFrame({"member_id": ["astana-1-p"] * 2, "period": ["2024-2025", "2023-2024"],
+                                  "kind_key": ["webinar", "seminar"]})
+    ev = rollup.events_by_group(empty["events"], this_year, school_events, names={"p": "Жоба"},
+                                labels={"seminars": "Семинар"})
+    assert ev.set_index("group").loc["seminars", ["events_forms", "events_city", "in_city", "event_type"]].tolist() \
+        == [1, None, False, "Семинар"]
+    found = rollup.findings(cov.reset_index(), ev, {})
+    assert found["finding_en"].tolist() == ["Жоба: 1 of 3 member schools reported"]
+    assert list(rollup.coverage_table(cov.reset_index(), city=False).columns) == \
+        ["project_name", "orgs_listed", "orgs_forms", "pupils_forms"]
+    assert rollup.table_list(["5-кесте", "6-кесте", "7-кесте"]) == "5-, 6-, 7-кесте"

@@ -244,6 +244,44 @@ def _column_values(spec: ReportSpec, column: str) -> tuple[Path, set[str]] | Non
     return None
 
 
+NOTE_SHEETS = {"нұсқаулық", "readme", "instructions", "инструкция"}   # as esep.data.validate
+
+
+def filled_templates(folder: Path) -> list[str]:
+    """The files (and workbook sheets) of an incoming folder that hold at least one data row
+    (``esep new-period``'s templates, header only, hold none; an unreadable file counts).
+    Plain csv/openpyxl reading: the core layer does not import esep.data."""
+    import csv
+
+    out = []
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith(("~$", ".")) or f.suffix not in (".csv", ".xlsx"):
+            continue
+        try:
+            if f.suffix == ".csv":
+                with open(f, encoding="utf-8-sig", newline="") as fh:
+                    rows = csv.reader(fh)
+                    next(rows, None)
+                    if any(any(c.strip() for c in row) for row in rows):
+                        out.append(f.name)
+                continue
+            from openpyxl import load_workbook
+
+            wb = load_workbook(f, read_only=True, data_only=True)
+            try:
+                for ws in wb.worksheets:
+                    if ws.title.startswith("_") or ws.title.strip().lower() in NOTE_SHEETS:
+                        continue
+                    if any(any(v is not None and str(v).strip() for v in row)
+                           for row in ws.iter_rows(min_row=2, values_only=True)):
+                        out.append(f"{f.name} (sheet {ws.title})")
+            finally:
+                wb.close()
+        except Exception:  # noqa: BLE001 - unreadable: count it (validate names the problem)
+            out.append(f.name)
+    return out
+
+
 def check_data(spec: ReportSpec, data: dict, path: Path) -> None:
     """Before any kernel starts: the values naming places (the expand parameter and the
     spec's ``place_params``) exist in the data, and the period's new data is merged."""
@@ -251,10 +289,14 @@ def check_data(spec: ReportSpec, data: dict, path: Path) -> None:
     period = data.get("period")
     for d in sorted({(config.RAW_DIR / r).parent for r in spec.inputs}):
         inc = d / "incoming" / str(period)
-        if inc.is_dir() and any(f.suffix in (".csv", ".xlsx") for f in inc.iterdir()):
-            raise ParamsError(f"{rel}: the data for {period} is still in {_rel(inc)}/ — "
-                              f"check it with `esep validate {spec.name} --period {period}`, then "
-                              f"run `esep merge {spec.name} --period {period}` first")
+        if not inc.is_dir():
+            continue
+        filled = filled_templates(inc)   # header-only templates (just made) hold nothing yet
+        if filled:
+            raise ParamsError(f"{rel}: the data for {period} is still in {_rel(inc)}/ "
+                              f"({', '.join(filled[:3])}{' …' if len(filled) > 3 else ''} "
+                              f"filled in) — check it with `esep validate {spec.name} --period {period}`, "
+                              f"then run `esep merge {spec.name} --period {period}` first")
     errors = []
     if spec.expand and spec.expand.param in data:
         key = spec.expand.param

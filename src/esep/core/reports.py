@@ -58,17 +58,19 @@ class Expand:
     values_from: str  # "<file relative to data/raw>#<column>"
 
     def values(self, period: str | None = None) -> list[str]:
-        """Every value '*' expands to (order of first appearance in the source file), then,
-        for ``period``, the members whose school forms were returned for it (file names in
-        ``forms/<period>/`` next to the source file, see :func:`form_member`)."""
-        vals = self._file_values()
+        """Every value '*' expands to (order of first appearance in the source file; for
+        ``period``, only its rows when the file has a ``period`` column: a school's report of
+        2023-2024 is no unit of 2024-2025), then, for ``period``, the members whose school forms
+        were returned for it (file names in ``forms/<period>/`` next to the source file, see
+        :func:`form_member`)."""
+        vals = self._file_values(period)
         if period:
             for v in form_members(config.RAW_DIR / Path(self.values_from.partition("#")[0]).parent, period):
                 if v not in vals and v != self.default:
                     vals.append(v)
         return vals
 
-    def _file_values(self) -> list[str]:
+    def _file_values(self, period: str | None = None) -> list[str]:
         import csv  # not pandas: planning a build must stay cheap (see esep/cache.py)
 
         from esep.core.fsutil import confined, os_error_message, rel as _rel
@@ -88,6 +90,9 @@ class Expand:
         if column not in header:
             raise EsepError(f"{path}: column '{column}' (expand.values_from) not found")
         i = header.index(column)
+        if period and "period" in header:
+            k = header.index("period")
+            rows = rows[:1] + [r for r in rows[1:] if len(r) > k and r[k].strip() == str(period)]
         import re
 
         vals = []

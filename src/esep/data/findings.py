@@ -454,8 +454,12 @@ APPENDIX_LIMIT = 40
 def where_kk(f: Finding, numbers: dict | None = None) -> str:
     """Where a reader finds the figure: the report's own table number for the raw table
     (``numbers``: glued by the notebook's captions), else where the document printed it,
-    and the row's label: "3-кесте, «Барлығы» жолы"."""
+    and the row's label: "3-кесте, «Барлығы» жолы". A report that numbers its tables
+    (``numbers`` given) but does not show this one names the document's table as the
+    document's ("бастапқы құжаттағы 2-кесте"): its own "2-кесте" may be another table."""
     place = (numbers or {}).get(f.table) or f.printed_in or ""
+    if numbers is not None and f.table not in numbers and re.match(r"^\d+-(кесте|сурет)$", place):
+        place = f"бастапқы құжаттағы {place}"
     label = f.row_label
     row = (f"{label} жолы" if "«" in label else f"«{label}» жолы") if label else ""
     return ", ".join(x for x in (place, row) if x) or "бастапқы деректер"

@@ -245,6 +245,9 @@ def write_workbook(path: Path, spec, schema, tables, loaded, period: str) -> Non
     os.replace(tmp, path)
 
 
+from esep.core.params import filled_templates  # noqa: E402,F401  (what check_data reads; here for callers)
+
+
 # --- merge ---------------------------------------------------------------------------
 
 def merge(spec, period: str) -> dict[str, int]:

@@ -41,8 +41,12 @@ class Captions:
 
         glue("esep_table_numbers", dict(self.sources))
 
-    def figure(self, text: str) -> str:
-        return self._take(self.FIGURE, text)
+    def figure(self, text: str, source: str | list[str] | None = None) -> str:
+        """Caption of the next figure; ``source`` as for :meth:`table`."""
+        cap = self._take(self.FIGURE, text)
+        for s in ([source] if isinstance(source, str) else list(source or [])):
+            self.sources.setdefault(s, cap.split(".")[0])
+        return cap
 
     @property
     def tables(self) -> int:
