@@ -270,3 +270,11 @@ def test_plural(word, expected):
 ])
 def test_loans_and_instrumental(word, case, expected):
     assert kz.inflect(word, case) == expected
+
+
+@pytest.mark.parametrize("word, case, expected", [
+    ("ББҰ", "gen", "ББҰ-ның"), ("ББҰ", "dat", "ББҰ-ға"), ("ИЖ", "loc", "ИЖ-да"),
+    ("145 ББҰ", "gen", "145 ББҰ-ның"), ("ББҰ", "nom", "ББҰ"),
+])
+def test_abbreviations_take_a_hyphen(word, case, expected):
+    assert kz.inflect(word, case) == expected

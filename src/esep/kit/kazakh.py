@@ -219,15 +219,25 @@ def inflect(word: str, case: str, *, possessive: bool = False) -> str:
     "бұйрығына"``, ``inflect("білім беру ұйымы", "loc", possessive=True) ==
     "білім беру ұйымында"``. ``case="poss"`` / ``"poss_<case>"`` adds the possessive to a
     bare noun first: ``inflect("бұйрық", "poss_dat") == "бұйрығына"``,
-    ``inflect("жоба", "poss_acc") == "жобасын"``.
+    ``inflect("жоба", "poss_acc") == "жобасын"``. An abbreviation takes a hyphen:
+    ``inflect("ББҰ", "gen") == "ББҰ-ның"``.
     """
     last = word.split()[-1]
     base, add_poss = _split_case(case)
+    if _is_abbreviation(last):
+        # an abbreviation takes its ending after a hyphen: ББҰ-ға, ББҰ-ның, ТжКБ-да
+        return f"{word}-{ending(last, case)}" if base != "nom" else word
     if possessive or not (add_poss or base == "poss"):
         return word + ending(last, case, possessive=possessive)
     head = word[: len(word) - len(last)]
     stem = _possessive_stem(last)
     return head + stem + ending(stem, case)
+
+
+def _is_abbreviation(word: str) -> bool:
+    """ББҰ, ТжКБ, ИЖ: two or more letters, more capitals than not (ТжКБ has a small ж)."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) >= 2 and sum(ch.isupper() for ch in letters) > len(letters) / 2
 
 
 def plural(word: str) -> str:
