@@ -282,6 +282,16 @@ def docx_html(page: str) -> str:
         for el in soup.select(sel):
             el.decompose()
     _fix_number_cells(soup)
+    # a row's id (the «Түзетулер» rows, targets of the correction marks) is lost by pandoc:
+    # on a span in the row's first cell it becomes a Word bookmark the marks link to
+    for tr in soup.select("tr[id]"):
+        first = tr.find(["td", "th"])
+        if first is not None:
+            span = soup.new_tag("span", id=tr["id"])
+            for child in list(first.children):
+                span.append(child.extract())
+            first.append(span)
+            del tr["id"]
     for td in soup.select("td.num, td.gt_right"):
         td["style"] = "text-align: right"
         td["align"] = "right"
