@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import re
 from functools import lru_cache
 
@@ -255,8 +256,10 @@ def _size_table(tbl, text_tw: int, size: float | None = None) -> float:
     # what is left goes to the text columns first (they wrap), else to all
     weights = [h if t else 0 for h, t in zip(hi, texty)] if any(texty) else hi
     wsum = sum(weights) or 1.0
-    cols = [int(n + spare * w / wsum) for n, w in zip(natural, weights)]
-    cols[-1] += text_tw - sum(cols) if cols else 0
+    cols = [math.ceil(n + spare * w / wsum) for n, w in zip(natural, weights)]
+    if cols:       # rounding: the widest column gives back what the others took
+        widest = max(range(len(cols)), key=lambda k: cols[k] - lo[k])
+        cols[widest] += text_tw - sum(cols)
     tblpr = tbl.find(_q("tblPr"))
     _set(tblpr, "tblW", w=text_tw, type="dxa")
     _set(tblpr, "tblLayout", type="fixed")
