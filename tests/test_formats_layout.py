@@ -373,6 +373,21 @@ def test_docx_added_properties_keep_the_schema_order():
             assert names == sorted(names, key=order.index), (parent, names)
 
 
+def test_docx_running_header_is_one_line_as_printed_and_keeps_the_period():
+    # a school report's header wrapped to two lines and showed pandoc's escapes: «\\(ИЖ\\)»
+    nb = new_notebook(cells=[new_markdown_cell("## 1. Бөлім\n\nМәтін.")])
+    page = render.render_html(nb, title="Мектептің инновациялық жоба (ИЖ) жұмысының есебі",
+                              period="2023-2024", fingerprint="feedbeef00001234",
+                              place="Астана қаласы, Ілияс Есенбердин атындағы №67 гимназиясы: "
+                                    "«SHARE» халықаралық жобасы")
+    d = _docx(page)
+    left, _, right = d.sections[0].header.paragraphs[0].text.partition("\t")
+    assert "\\" not in left + right and left.startswith("Мектептің инновациялық жоба (ИЖ)")
+    assert right.endswith("2023-2024 оқу жылы") and "…" in left + right
+    width = (docx_post.text_em(left) + docx_post.text_em(right) + docx_post.HEADER_GAP_EM) * docx_post.HEADER_PT * 20
+    assert width <= docx_post.PORTRAIT_TW
+
+
 # --- stale formats ----------------------------------------------------------------
 
 def test_stale_docx_is_not_linked_in_the_index(tmp_path, monkeypatch):

@@ -33,7 +33,6 @@ from esep.publish.pdf_typst import _NUMBER, _short
 PORTRAIT_TW, LANDSCAPE_TW = 9752, 14689
 TABLE_PT, SMALL_PT = 9.5, 8
 EM_TW = TABLE_PT * 20            # 1 em of 9.5 pt table text in twips
-HEADER_CHARS = 110
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -451,6 +450,38 @@ def _fill_contents(body) -> int:
     return len(entries)
 
 
+HEADER_PT = 8
+HEADER_GAP_EM = 3              # between the title and the place · period
+
+
+def _fits(text: str, width_tw: float) -> bool:
+    return text_em(text) * HEADER_PT * 20 <= width_tw
+
+
+def _shorten_to(text: str, width_tw: float) -> str:
+    """``text``, shortened with «…» until it fits ``width_tw`` at the header's size."""
+    n = len(text)
+    while n > 8 and not _fits(_short(text, n), width_tw):
+        n -= 1
+    return _short(text, n)
+
+
+def header_texts(title: str, subtitle: str, width_tw: int = PORTRAIT_TW) -> tuple[str, str]:
+    """Title (left) and place · period (right) shortened so that both fit one header line:
+    the place · period keeps at most 60 % of it, the title the rest (as the PDF's header)."""
+    gap = HEADER_GAP_EM * HEADER_PT * 20
+    right = subtitle
+    if not _fits(subtitle, width_tw * 0.6):
+        place, sep, period = subtitle.rpartition(" · ")
+        if sep:        # the period stays whole; the place is shortened
+            tail = sep + period
+            right = _shorten_to(place, width_tw * 0.6 - text_em(tail) * HEADER_PT * 20) + tail
+        else:
+            right = _shorten_to(subtitle, width_tw * 0.6)
+    room = width_tw - gap - text_em(right) * HEADER_PT * 20
+    return _shorten_to(title, room), right
+
+
 def _header(doc, left: str, right: str) -> None:
     from docx.enum.text import WD_TAB_ALIGNMENT
     from docx.shared import Mm, Pt, RGBColor
@@ -463,7 +494,7 @@ def _header(doc, left: str, right: str) -> None:
     p.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
     p.paragraph_format.space_after = Mm(0)
     run = p.add_run(f"{left}\t{right}")
-    run.font.size = Pt(8)
+    run.font.size = Pt(HEADER_PT)
     run.font.color.rgb = RGBColor(0x5B, 0x64, 0x75)
     sec.different_first_page_header_footer = False
 
@@ -535,7 +566,7 @@ def postprocess(data: bytes, *, title: str = "", subtitle: str = "") -> bytes:
     _fit_figures([el for el in body if id(el) not in in_landscape], PORTRAIT_TEXT_MM, PORTRAIT_FIG_MM)
     _fit_figures([el for run in runs for el in run], LANDSCAPE_TEXT_MM, LANDSCAPE_FIG_MM)
     if title or subtitle:      # on the first section; the later ones inherit it
-        _header(doc, _short(title, max(HEADER_CHARS - len(subtitle) - 4, 20)), subtitle)
+        _header(doc, *header_texts(title, subtitle))
     _png_fallbacks(doc)
     _fill_contents(body)
     _update_fields_on_open(doc)

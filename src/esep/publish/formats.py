@@ -401,6 +401,7 @@ def to_docx(page: str) -> bytes:
             from esep.notebook.narrative import escape_text  # pandoc reads metadata as markdown
 
             meta[key] = escape_text(_meta(page, key))
+    # the running header is written by python-docx: the text as printed, not escaped
     with tempfile.TemporaryDirectory(prefix="esep-docx-") as tmp:
         out = Path(tmp) / "report.docx"
         meta_file = Path(tmp) / "meta.yaml"
@@ -409,5 +410,5 @@ def to_docx(page: str) -> bytes:
                 f"--metadata-file={meta_file}", "--toc", "--toc-depth=2"]
         pypandoc.convert_text(docx_html(page), "docx", format="html", outputfile=str(out),
                               extra_args=args)
-        return docx_post.postprocess(out.read_bytes(), title=meta.get("title", ""),
-                                     subtitle=meta.get("subtitle", ""))
+        return docx_post.postprocess(out.read_bytes(), title=_meta(page, "title"),
+                                     subtitle=_meta(page, "subtitle"))
