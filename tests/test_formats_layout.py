@@ -388,6 +388,14 @@ def test_docx_running_header_is_one_line_as_printed_and_keeps_the_period():
     assert width <= docx_post.PORTRAIT_TW
 
 
+def test_docx_numbers_never_break_at_their_thousands_space():
+    page = _page([new_markdown_cell("## 1. Бөлім\n\n" + "Мәтін сөйлемі. " * 12 +
+                                    "Барлығы 22 645 оқушы және 3 319 педагог; 2022 2023 жылдар.")])
+    text = "\n".join(p.text for p in _docx(page).paragraphs)
+    assert "22\u00a0645 оқушы" in text and "3\u00a0319 педагог" in text
+    assert "2022 2023" in text                               # two years are not one number
+
+
 # --- stale formats ----------------------------------------------------------------
 
 def test_stale_docx_is_not_linked_in_the_index(tmp_path, monkeypatch):

@@ -271,6 +271,9 @@ def _meta(page: str, name: str) -> str:
     return htmllib.unescape(m.group(1)) if m else ""
 
 
+_THOUSANDS = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
 def docx_html(page: str) -> str:
     """The report page reduced to what pandoc should see: body content only (title
     block -> metadata), number cells right-aligned, no notebook layout wrappers."""
@@ -303,6 +306,13 @@ def docx_html(page: str) -> str:
             td.append(strong)
     for th in soup.select("thead th"):
         th["style"] = "text-align: center"
+    # a number's thousands are separated by a space (22 645): in Word a line may break
+    # there, leaving «22» at a line's end; a no-break space keeps the number whole
+    from bs4 import NavigableString
+
+    for node in list(soup.find_all(string=_THOUSANDS.search)):
+        if isinstance(node, NavigableString) and node.parent.name not in ("style", "script"):
+            node.replace_with(_THOUSANDS.sub("\u00a0", str(node)))
     # nbconvert wraps every output in 3-5 divs; pandoc keeps divs as-is, so unwrap
     for div in soup.select("main div"):
         div.unwrap()
