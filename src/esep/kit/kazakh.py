@@ -225,7 +225,8 @@ def inflect(word: str, case: str, *, possessive: bool = False) -> str:
     last = word.split()[-1]
     base, add_poss = _split_case(case)
     if _is_abbreviation(last):
-        # an abbreviation takes its ending after a hyphen: ББҰ-ға, ББҰ-ның, ТжКБ-да
+        # an abbreviation takes its ending after a hyphen: ББҰ-ға, ББҰ-ның (harmony from its
+        # last letter as written; a consonant letter's spoken name is not modelled)
         return f"{word}-{ending(last, case)}" if base != "nom" else word
     if possessive or not (add_poss or base == "poss"):
         return word + ending(last, case, possessive=possessive)
