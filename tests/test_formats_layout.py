@@ -260,6 +260,7 @@ def test_docx_wide_table_stays_portrait_in_smaller_type_without_breaking_words()
         header = [tr for tr in tbl.iter(_q("tr")) if tr.find(f"{_q('trPr')}/{_q('tblHeader')}") is not None]
         for tr in header:
             for j, tc in enumerate(tr.iter(_q("tc"))):
+                assert tc.find(f"{_q('tcPr')}/{_q('vAlign')}").get(_q("val")) == "center"
                 widest = max(docx_post.text_em(w, True) for w in docx_post._cell_text(tc).split())
                 assert cols[j] >= widest * size * 20 + docx_post._pad_tw(size), (j, docx_post._cell_text(tc))
 

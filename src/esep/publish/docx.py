@@ -287,10 +287,13 @@ def _size_table(tbl, text_tw: int, size: float | None = None) -> float:
 
 def _keep_rows(tbl) -> None:
     """Rows never split across pages; a short table stays on one page (and, through its
-    caption's keep-with-next, with its caption)."""
+    caption's keep-with-next, with its caption); header cells are centred vertically."""
     rows = _rows(tbl)
     short = len([tr for tr in rows if not _is_header(tr)]) <= SHORT_TABLE_ROWS
     for i, tr in enumerate(rows):
+        if _is_header(tr):     # header cells centred both ways, as in the HTML and PDF
+            for tc in tr.iterchildren(_q("tc")):
+                _set(_child(tc, "tcPr"), "vAlign", val="center")
         _set(_child(tr, "trPr"), "cantSplit")
         if short and i < len(rows) - 1:
             for p in tr.iter(_q("p")):
