@@ -200,7 +200,8 @@ def test_docx_real_table_with_known_cell_and_spanning_header(docx_doc):
     assert len(docx_doc.tables) == 1
     t = docx_doc.tables[0]
     cells = [[c.text for c in row.cells] for row in t.rows]
-    assert ["<b>x</b> мектебі", "1 200"] == cells[2][:2]      # header rows 0-1, then data
+    # header rows 0-1, then data; the number keeps its thousands together (no-break space)
+    assert ["<b>x</b> мектебі", "1\u00a0200"] == cells[2][:2]
     assert cells[0][1] == "Көрсеткіштер"
     assert b"gridSpan" in t._tbl.xml.encode() or b"vMerge" in t._tbl.xml.encode()
     from docx.enum.text import WD_ALIGN_PARAGRAPH

@@ -244,6 +244,179 @@ def test_docx_wide_table_section_is_landscape():
     assert orient == [False, True, False]
 
 
+def _docx(page: str):
+    import docx
+
+    return docx.Document(io.BytesIO(formats.convert(page, "docx")))
+
+
+def _q(tag: str) -> str:
+    from docx.oxml.ns import qn
+
+    return qn(f"w:{tag}")
+
+
+def _run_sizes(tbl) -> set[int]:
+    return {int(e.get(_q("val"))) for e in tbl.iter(_q("sz"))}
+
+
+def test_docx_wide_table_stays_portrait_in_smaller_type_without_breaking_words():
+    # the oblast report's 13-column tables flipped the DOCX to landscape three times; like
+    # the PDF they now stay portrait in smaller type, every header word on one line
+    page = _page([new_markdown_cell("## 1. Бөлім\n\nМәтін."),
+                  new_code_cell("t", outputs=[_html(_table(n_cols=9))]),
+                  new_markdown_cell("## 2. Келесі\n\nМәтін."),
+                  new_code_cell("t", outputs=[_html(_table(n_cols=9, caption="2-кесте. Тағы"))]),
+                  new_markdown_cell("## 3. Соңы\n\nМәтін.")])
+    d = _docx(page)
+    assert [s.page_width > s.page_height for s in d.sections] == [False]
+    for t in d.tables:
+        tbl = t._tbl
+        sizes = _run_sizes(tbl)
+        assert sizes and max(sizes) < docx_post.TABLE_PT * 2           # smaller type
+        size = max(sizes) / 2
+        cols = [int(g.get(_q("w"))) for g in tbl.find(_q("tblGrid")).findall(_q("gridCol"))]
+        assert sum(cols) == docx_post.PORTRAIT_TW
+        header = [tr for tr in tbl.iter(_q("tr")) if tr.find(f"{_q('trPr')}/{_q('tblHeader')}") is not None]
+        for tr in header:
+            for j, tc in enumerate(tr.iter(_q("tc"))):
+                assert tc.find(f"{_q('tcPr')}/{_q('vAlign')}").get(_q("val")) == "center"
+                widest = max(docx_post.text_em(w, True) for w in docx_post._cell_text(tc).split())
+                assert cols[j] >= widest * size * 20 + docx_post._pad_tw(size), (j, docx_post._cell_text(tc))
+
+
+def test_docx_neighbouring_landscape_sections_are_one_run_without_an_empty_page():
+    page = _page([new_markdown_cell("## 1. Бөлім\n\nМәтін."),
+                  new_markdown_cell("## 2. Кең бөлім"),
+                  new_code_cell("t", outputs=[_html(_table(n_cols=22))]),
+                  new_markdown_cell("## 3. Тағы кең"),
+                  new_code_cell("t", outputs=[_html(_table(n_cols=22, caption="2-кесте. Кең"))]),
+                  new_markdown_cell("## 4. Соңы\n\nМәтін.")])
+    d = _docx(page)
+    assert [s.page_width > s.page_height for s in d.sections] == [False, True, False]
+    # no section made of a lone empty paragraph (an empty page between two breaks)
+    body = d.element.body
+    breaks = [p for p in body.iter(_q("p")) if p.find(f"{_q('pPr')}/{_q('sectPr')}") is not None]
+    for p in breaks:
+        prev = p.getprevious()
+        assert prev is not None and prev.find(f"{_q('pPr')}/{_q('sectPr')}") is None
+
+
+def test_docx_rows_never_split_and_a_short_table_stays_on_one_page(docx_doc):
+    short = _docx(_page([new_code_cell("t", outputs=[_html(_table(n_rows=5))])])).tables[0]._tbl
+    long = docx_doc.tables[0]._tbl                                   # 120 rows
+    for tbl in (short, long):
+        assert all(tr.find(f"{_q('trPr')}/{_q('cantSplit')}") is not None for tr in tbl.iter(_q("tr")))
+    rows = list(short.iter(_q("tr")))
+    keep = [all(p.find(f"{_q('pPr')}/{_q('keepNext')}") is not None for p in tr.iter(_q("p"))) for tr in rows]
+    assert keep == [True] * (len(rows) - 1) + [False]
+    body_rows = [tr for tr in long.iter(_q("tr")) if tr.find(f"{_q('trPr')}/{_q('tblHeader')}") is None]
+    assert not any(p.find(f"{_q('pPr')}/{_q('keepNext')}") is not None for tr in body_rows for p in tr.iter(_q("p")))
+
+
+def test_docx_contents_field_lists_the_headings_with_links(docx_doc):
+    body = docx_doc.element.body
+    sdt = next(body.iter(_q("sdt")))
+    entries = [p for p in sdt.iter(_q("p")) if p.find(f"{_q('pPr')}/{_q('pStyle')}") is not None
+               and p.find(f"{_q('pPr')}/{_q('pStyle')}").get(_q("val")).startswith("TOC") and
+               p.find(f"{_q('pPr')}/{_q('pStyle')}").get(_q("val")) != "TOCHeading"]
+    texts = ["".join(t.text or "" for t in p.iter(_q("t"))) for p in entries]
+    assert texts == ["1. Кіріспе", "2. Қорытынды"]
+    marks = {b.get(_q("name")) for b in body.iter(_q("bookmarkStart"))}
+    links = [h.get(_q("anchor")) for p in entries for h in p.iter(_q("hyperlink"))]
+    assert len(links) == 2 and set(links) <= marks
+    kinds = [f.get(_q("fldCharType")) for f in sdt.iter(_q("fldChar"))]
+    assert kinds == ["begin", "separate", "end"]                    # still one TOC field
+
+
+def test_docx_correction_marks_are_superscript_links_to_their_appendix_row():
+    page = """<html><head><meta name="esep-title" content="Сынақ"></head><body><main class="report">
+<h2>1. Кесте</h2>
+<table class="esep-table"><caption>1-кесте. Сандар</caption><thead><tr><th>Аты</th><th>Саны</th></tr></thead>
+<tbody><tr><td class="text">Барлығы</td><td class="num"><span class="esep-corrected" data-declared="11">12<sup
+class="esep-mark"><a href="#esep-corr-1">1</a></sup></span></td></tr></tbody></table>
+<h2>Түзетулер</h2>
+<table class="esep-table"><caption>2-кесте. Түзетулер</caption><thead><tr><th>№</th><th>Көрсеткіш</th>
+<th>Құжатта</th><th>Есептелген</th></tr></thead><tbody><tr id="esep-corr-1"><td class="num">1</td>
+<td class="text">1-кесте, «Барлығы» жолы</td><td class="num">11</td><td class="num">12</td></tr></tbody></table>
+</main></body></html>"""
+    d = _docx(page)
+    body = d.element.body
+    marks = {b.get(_q("name")) for b in body.iter(_q("bookmarkStart"))}
+    links = [h for h in body.iter(_q("hyperlink")) if (h.get(_q("anchor")) or "").startswith("esep-corr-")]
+    assert [h.get(_q("anchor")) for h in links] == ["esep-corr-1"] and "esep-corr-1" in marks
+    run = links[0].find(_q("r"))
+    assert run.find(f"{_q('rPr')}/{_q('vertAlign')}").get(_q("val")) == "superscript"
+    # the bookmark sits in the «Түзетулер» row, not elsewhere
+    row = next(b for b in body.iter(_q("bookmarkStart")) if b.get(_q("name")) == "esep-corr-1")
+    assert "1-кесте, «Барлығы» жолы" in "".join(t.text or "" for t in row.getparent().getparent().getparent().iter(_q("t")))
+
+
+def test_docx_narrow_number_column_fits_its_widest_number():
+    rows = "".join(f"<tr><td class='num'>{i}</td><td class='text'>{'Ескерту мәтіні ' * 6}</td></tr>"
+                   for i in range(1, 20))
+    page = ("<html><body><main class='report'><table class='esep-table'><caption>1-кесте. Тізім</caption>"
+            f"<thead><tr><th>№</th><th>Ескерту</th></tr></thead><tbody>{rows}</tbody></table></main></body></html>")
+    tbl = _docx(page).tables[0]._tbl
+    size = max(_run_sizes(tbl) or {int(docx_post.TABLE_PT * 2)}) / 2
+    first = int(tbl.find(_q("tblGrid")).findall(_q("gridCol"))[0].get(_q("w")))
+    assert first >= docx_post.text_em("19") * size * 20 + docx_post._pad_tw(size)
+
+
+def test_docx_tall_figure_fits_its_page_with_the_caption_under_it():
+    from helpers import charts
+
+    charts.setup()
+    df = pd.DataFrame({"k": [f"Аудан {i}" for i in range(40)], "v": list(range(40))})
+    fig = charts.bar(df, "k", "v", horizontal=True, size=(6, 14), title="1-сурет. Биік сурет")
+    data, meta = fig._repr_mimebundle_()
+    d = _docx(_page([new_markdown_cell("## 1. Бөлім"),
+                     new_code_cell("f", outputs=[new_output("display_data", data=data, metadata=meta)])]))
+    body = d.element.body
+    WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+    for ext in body.iter(f"{WP}extent"):
+        assert int(ext.get("cy")) <= docx_post.PORTRAIT_FIG_MM * 36000
+        assert int(ext.get("cx")) <= docx_post.PORTRAIT_TEXT_MM * 36000 + 1
+    styles = [p.style.name for p in d.paragraphs]
+    i = styles.index("Captioned Figure")
+    assert styles[i + 1] == "Image Caption"
+
+
+def test_docx_added_properties_keep_the_schema_order():
+    # Word calls a file with out-of-order children damaged (LibreOffice does not mind)
+    page = _page([new_markdown_cell("## 1. Бөлім"),
+                  new_code_cell("t", outputs=[_html(_table(n_cols=9, n_rows=4))])])
+    body = _docx(page).element.body
+    for parent in ("tblPr", "tcPr", "pPr", "rPr"):
+        order = docx_post._ORDER[parent]
+        for el in body.iter(_q(parent)):
+            names = [docx_post._local(c) for c in el if docx_post._local(c) in order]
+            assert names == sorted(names, key=order.index), (parent, names)
+
+
+def test_docx_running_header_is_one_line_as_printed_and_keeps_the_period():
+    # a school report's header wrapped to two lines and showed pandoc's escapes: «\\(ИЖ\\)»
+    nb = new_notebook(cells=[new_markdown_cell("## 1. Бөлім\n\nМәтін.")])
+    page = render.render_html(nb, title="Мектептің инновациялық жоба (ИЖ) жұмысының есебі",
+                              period="2023-2024", fingerprint="feedbeef00001234",
+                              place="Астана қаласы, Ілияс Есенбердин атындағы №67 гимназиясы: "
+                                    "«SHARE» халықаралық жобасы")
+    d = _docx(page)
+    left, _, right = d.sections[0].header.paragraphs[0].text.partition("\t")
+    assert "\\" not in left + right and left.startswith("Мектептің инновациялық жоба (ИЖ)")
+    assert right.endswith("2023-2024 оқу жылы") and "…" in left + right
+    width = (docx_post.text_em(left) + docx_post.text_em(right) + docx_post.HEADER_GAP_EM) * docx_post.HEADER_PT * 20
+    assert width <= docx_post.PORTRAIT_TW
+
+
+def test_docx_numbers_never_break_at_their_thousands_space():
+    page = _page([new_markdown_cell("## 1. Бөлім\n\n" + "Мәтін сөйлемі. " * 12 +
+                                    "Барлығы 22 645 оқушы және 3 319 педагог; 2022 2023 жылдар.")])
+    text = "\n".join(p.text for p in _docx(page).paragraphs)
+    assert "22\u00a0645 оқушы" in text and "3\u00a0319 педагог" in text
+    assert "2022 2023" in text                               # two years are not one number
+
+
 # --- stale formats ----------------------------------------------------------------
 
 def test_stale_docx_is_not_linked_in_the_index(tmp_path, monkeypatch):

@@ -49,6 +49,72 @@ def test_no_case_ending_typed_after_a_placeholder(name):
     assert bad == []
 
 
+RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
+TEXT_FILES = sorted(RAW.glob("*/texts.csv"))
+
+
+@pytest.mark.parametrize("path", TEXT_FILES, ids=[p.parent.name for p in TEXT_FILES])
+def test_no_case_ending_typed_after_a_placeholder_in_texts_csv(path):
+    # texts.csv holds the seed's own words; where a text is a template, its placeholders
+    # follow the same rule as the notebooks' markdown
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows, f"{path} has no rows"
+    bad = [f"{path.name}:{i + 2}: {m.group(0)}" for i, row in enumerate(rows)
+           for value in row.values() if value
+           for m in _ENDING_AFTER.finditer(value)]
+    assert bad == []
+
+
+def test_placeholder_rule_catches_every_glued_form():
+    # the forms helpers.kazakh writes are exactly what a template must not type by hand
+    from helpers import kazakh as kz
+
+    for case in kz.FORMS:
+        if case == "nom":
+            continue
+        for value, kw in ((84, {}), (36, {}), (25, {"pct": True, "decimals": 0})):
+            typed = "{{ x }}" + kz.numeral(value, case, **kw)[len(kz.numeral(value, **kw)):]
+            assert _ENDING_AFTER.search(typed), typed
+
+
+# in code, an f-string that types a suffix after a value (f"{n}-ші", f"{kind}тер") makes the
+# same mistake as a template: helpers.kazakh writes the form (numeral, inflect, plural)
+def _suffixes() -> list[str]:
+    from helpers import kazakh as kz
+
+    words = ["тоғыз", "төрт", "алты", "жеті", "он", "елу", "мың", "жоба", "мектеп"]
+    found = {kz.ending(w, c) for w in words for c in kz.FORMS} | {
+        kz.plural(w)[len(w):] for w in words}
+    return sorted((f for f in found if f), key=len, reverse=True)
+
+
+def _code_sources():
+    import nbformat as nbf
+
+    root = Path(__file__).resolve().parents[1]
+    for name in sorted(SPECS):
+        nb = nbf.read(str(SPECS[name].notebook), as_version=4)
+        for c in nb.cells:
+            if c.cell_type == "code":
+                yield f"{SPECS[name].notebook.name}[{c.get('id')}]", c.source
+    for py in sorted((root / "src" / "helpers").glob("*.py")):
+        yield f"src/helpers/{py.name}", py.read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, reason="two f-strings type a suffix after a value "
+                   "(city_innovation: f\"{semester}-ші\", leading_schools: f\"{school_type}тер\"); "
+                   "their owners fix them with kz.numeral(..., 'ord') / kz.plural(...), "
+                   "then drop this mark")
+def test_no_suffix_typed_after_a_value_in_code():
+    pattern = re.compile(r"\}%?-?(?:" + "|".join(_suffixes()) + r")(?![^\W\d_])")
+    bad = [f"{where}: {src[max(0, m.start() - 30):m.end() + 5]!r}"
+           for where, src in _code_sources() for m in pattern.finditer(src)]
+    assert bad == []
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_changes_are_said_with_a_verb_not_ozgerdi(name):
     nb = nbformat.read(str(SPECS[name].notebook), as_version=4)

@@ -11,7 +11,18 @@ or front ``е/і``) and the consonant of the ending (assimilation to the last so
 
 Cases: ``nom`` (no ending), ``gen`` (ілік), ``dat`` (барыс), ``acc`` (табыс), ``loc``
 (жатыс), ``abl`` (шығыс), ``ins`` (көмектес), ``poss`` (3rd-person possessive, тәуелдік);
+``poss_<case>`` is the possessive followed by a case, which then takes the pronominal
+``н`` (``84-іне``, ``84-ін``, ``84-інде``, ``84-інен``, ``25%-ын``, ``36-сын``);
 ``ord`` writes the ordinal as printed with digits (``7-ші``, ``10-шы``).
+
+A word that already carries the 3rd-person possessive (``бұйрығы``, ``ұйымы``,
+``жобасы``) is inflected with ``possessive=True``: ``inflect("бұйрығы", "dat",
+possessive=True) == "бұйрығына"`` (not «бұйрығыға»).
+
+The endings follow the tables of T. Valyaeva, «Грамматика казахского языка: просто о
+сложном» (kaz-tili.kz): e.g. the instrumental is ``-бен`` only after ж з, ``-пен`` after
+voiceless consonants (and б в г д), ``-мен`` after vowels, sonorants (л р у й м н ң) and the
+3rd-person possessive: ``10-мен``, ``9-бен``, ``5-пен``.
 
 Changes: :func:`change` writes "25 жобаға азайды", "21 ұйымға (60%-ға) өсті",
 "өзгерген жоқ" — the verb carries the direction, so the number is written without a sign.
@@ -26,7 +37,9 @@ from typing import Any
 from . import fmt
 
 CASES = ("nom", "gen", "dat", "acc", "loc", "abl", "ins", "poss")
-FORMS = CASES + ("ord",)   # ord: the ordinal "7-ші", "10-шы" (жетінші, оныншы)
+# the 3rd-person possessive followed by a case: 84-інің, 84-іне, 84-ін, 84-інде, 84-інен, 84-імен
+POSS_CASES = ("poss_gen", "poss_dat", "poss_acc", "poss_loc", "poss_abl", "poss_ins")
+FORMS = CASES + POSS_CASES + ("ord",)   # ord: the ordinal "7-ші", "10-шы" (жетінші, оныншы)
 
 UNITS = ["нөл", "бір", "екі", "үш", "төрт", "бес", "алты", "жеті", "сегіз", "тоғыз"]
 TENS = ["", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан"]
@@ -37,12 +50,16 @@ ABBREVIATIONS = {"млн": "миллион", "млрд": "миллиард", "м
 
 BACK_VOWELS = set("аоұы")
 FRONT_VOWELS = set("әөүіеэ")
-VOWELS = BACK_VOWELS | FRONT_VOWELS | set("июя")
+VOWELS = BACK_VOWELS | FRONT_VOWELS | set("я")
 VOICELESS = set("пфктсшщхцчқһбвгд")   # final б/в/г/д are devoiced: клубқа
 NASALS = set("мнң")
 # sonorants and glides behave like vowels for the dative/locative, like consonants for
-# the genitive/accusative/possessive: елу -> елуге, елудің, елуді, елуі
-SONORANTS = set("лруйў")
+# the genitive/accusative/possessive: елу -> елуге, елудің, елуді, елуі; и and ю end in the
+# glide й (и = ій, ю = йу): genitive/accusative as after й (-дың, -ды)
+SONORANTS = set("лруйўию")
+# Russian loans ending in these clusters take front endings whatever their vowel
+# (паркте, очеркке, банкте, бокске): the orthography rules of the Kazakh language
+FRONT_CLUSTERS = ("рк", "рг", "кс", "лк", "кл", "нк")
 
 
 def spoken_int(n: int) -> list[str]:
@@ -84,7 +101,10 @@ def last_spoken_word(text: Any) -> str:
 
 
 def _harmony(word: str) -> str:
-    for ch in reversed(word.lower()):
+    w = word.lower()
+    if w.endswith(FRONT_CLUSTERS):
+        return "front"
+    for ch in reversed(w):
         if ch in BACK_VOWELS:
             return "back"
         if ch in FRONT_VOWELS:
@@ -119,41 +139,132 @@ _ENDINGS = {
             "voiced": ("да", "де"), "voiceless": ("та", "те")},
     "abl": {"vowel": ("дан", "ден"), "nasal": ("нан", "нен"), "sonorant": ("дан", "ден"),
             "voiced": ("дан", "ден"), "voiceless": ("тан", "тен")},
-    "ins": {"vowel": ("мен", "мен"), "nasal": ("бен", "бен"), "sonorant": ("мен", "мен"),
+    # -бен only after ж з; after м н ң as after vowels (қаламмен, мұрынмен, онмен)
+    "ins": {"vowel": ("мен", "мен"), "nasal": ("мен", "мен"), "sonorant": ("мен", "мен"),
             "voiced": ("бен", "бен"), "voiceless": ("пен", "пен")},
     "poss": {"vowel": ("сы", "сі"), "nasal": ("ы", "і"), "sonorant": ("ы", "і"),
              "voiced": ("ы", "і"), "voiceless": ("ы", "і")},
 }
+# after a 3rd-person possessive (-ы/-і/-сы/-сі) the case takes the pronominal н:
+# бұйрығына, бұйрығын, бұйрығында, бұйрығынан; genitive and instrumental as after a vowel
+_AFTER_POSSESSIVE = {"nom": ("", ""), "gen": ("ның", "нің"), "dat": ("на", "не"),
+                     "acc": ("н", "н"), "loc": ("нда", "нде"), "abl": ("нан", "нен"),
+                     "ins": ("мен", "мен")}
 
 
-def ending(word: str, case: str) -> str:
-    """The case ending a word takes (without hyphen): ``ending("тоғыз", "dat") == "ға"``."""
+def _split_case(case: str) -> tuple[str, bool]:
+    """``"poss_dat" -> ("dat", True)``; ``"dat" -> ("dat", False)``."""
     if case not in FORMS:
         raise ValueError(f"unknown case {case!r}; known: {', '.join(FORMS)}")
-    if case == "nom":
+    if case.startswith("poss_"):
+        return case[len("poss_"):], True
+    return case, False
+
+
+def is_possessive_stem(word: str) -> bool:
+    """Whether a word can end in the 3rd-person possessive (its last letter is ы or і)."""
+    return word.strip().lower()[-1:] in ("ы", "і")
+
+
+def ending(word: str, case: str, *, possessive: bool = False) -> str:
+    """The case ending a word takes (without hyphen): ``ending("тоғыз", "dat") == "ға"``.
+
+    ``possessive=True``: ``word`` already carries the 3rd-person possessive (``бұйрығы``),
+    so the case takes the pronominal ``н``: ``ending("бұйрығы", "dat", possessive=True)
+    == "на"``. ``case="poss_dat"``: the possessive and then the case, on a bare word:
+    ``ending("тоғыз", "poss_dat") == "ына"``, ``ending("алты", "poss_acc") == "сын"``.
+    """
+    base, add_poss = _split_case(case)
+    if possessive:
+        if add_poss or base in ("poss", "ord"):
+            raise ValueError(f"{word!r} already carries the possessive: {case!r} does not apply")
+        if not is_possessive_stem(word):
+            raise ValueError(f"{word!r} does not end in a 3rd-person possessive (-ы/-і/-сы/-сі)")
+        back, front = _AFTER_POSSESSIVE[base]
+        return back if _harmony(word) == "back" else front
+    if add_poss:
+        poss = ending(word, "poss")
+        return poss + ending(poss, base, possessive=True)
+    if base == "nom":
         return ""
-    if case == "ord":
+    if base == "ord":
         return "шы" if _harmony(word) == "back" else "ші"
     final = _final(word)
-    if word.lower().endswith(("к", "қ")) and case == "dat":
+    if word.lower().endswith(("к", "қ")) and base == "dat":
         # қырық -> қырыққа, бөлек -> бөлекке (к/қ doubles, the ending follows the letter)
         return "қа" if _harmony(word) == "back" else "ке"
-    back, front = _ENDINGS[case][final]
+    back, front = _ENDINGS[base][final]
     return back if _harmony(word) == "back" else front
 
 
-def inflect(word: str, case: str) -> str:
-    """A word with its case ending: ``inflect("жоба", "dat") == "жобаға"``; a phrase is
-    inflected on its last word (``"білім беру ұйымы"`` -> ``"білім беру ұйымына"`` is not
-    handled: possessive stems take ``н``; pass the bare noun)."""
-    return word + ending(word.split()[-1], case)
+# the 3rd-person possessive voices a final п к қ after a vowel: мектеп -> мектебі,
+# бұйрық -> бұйрығы, тілек -> тілегі (numerals never need it: төрт, бес, үш, алпыс ...)
+_VOICING = {"п": "б", "к": "г", "қ": "ғ"}
+
+
+def _possessive_stem(word: str) -> str:
+    w = word.rstrip()
+    if len(w) >= 2 and w[-1].lower() in _VOICING and w[-2].lower() in VOWELS:
+        voiced = _VOICING[w[-1].lower()]
+        w = w[:-1] + (voiced.upper() if w[-1].isupper() else voiced)
+    return w
+
+
+def inflect(word: str, case: str, *, possessive: bool = False) -> str:
+    """A word (or a phrase, on its last word) with its case ending:
+    ``inflect("жоба", "dat") == "жобаға"``, ``inflect("мектеп", "loc") == "мектепте"``.
+
+    ``possessive=True``: the word already carries the 3rd-person possessive, and the case
+    takes the pronominal ``н``: ``inflect("бұйрығы", "dat", possessive=True) ==
+    "бұйрығына"``, ``inflect("білім беру ұйымы", "loc", possessive=True) ==
+    "білім беру ұйымында"``. ``case="poss"`` / ``"poss_<case>"`` adds the possessive to a
+    bare noun first: ``inflect("бұйрық", "poss_dat") == "бұйрығына"``,
+    ``inflect("жоба", "poss_acc") == "жобасын"``. An abbreviation takes a hyphen:
+    ``inflect("ББҰ", "gen") == "ББҰ-ның"``.
+    """
+    last = word.split()[-1]
+    base, add_poss = _split_case(case)
+    if _is_abbreviation(last):
+        # an abbreviation takes its ending after a hyphen: ББҰ-ға, ББҰ-ның (harmony from its
+        # last letter as written; a consonant letter's spoken name is not modelled)
+        return f"{word}-{ending(last, case)}" if base != "nom" else word
+    if possessive or not (add_poss or base == "poss"):
+        return word + ending(last, case, possessive=possessive)
+    head = word[: len(word) - len(last)]
+    stem = _possessive_stem(last)
+    return head + stem + ending(stem, case)
+
+
+def _is_abbreviation(word: str) -> bool:
+    """ББҰ, ТжКБ, ИЖ: two or more letters, more capitals than not (ТжКБ has a small ж)."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) >= 2 and sum(ch.isupper() for ch in letters) > len(letters) / 2
+
+
+def plural(word: str) -> str:
+    """The plural (көптік жалғау) of a word or of a phrase's last word: ``-лар/-лер``
+    after vowels and р у й, ``-дар/-дер`` after л м н ң ж з, ``-тар/-тер`` after voiceless
+    consonants (and б в г д): ``plural("мектеп") == "мектептер"``,
+    ``plural("жетекші мектеп") == "жетекші мектептер"``, ``plural("ұйым") == "ұйымдар"``."""
+    last = word.split()[-1].lower()
+    ch = last[-1]
+    if ch in VOWELS or ch in "руйўию":
+        back, front = "лар", "лер"
+    elif ch in "лмнңжз":
+        back, front = "дар", "дер"
+    else:
+        back, front = "тар", "тер"
+    return word + (back if _harmony(last) == "back" else front)
 
 
 def numeral(x: Any, case: str = "nom", *, decimals: int | None = None, pct: bool = False,
-            unit: str | None = None) -> str:
+            unit: str | None = None, possessive: bool = False) -> str:
     """A number as printed in the report, with a case ending after a hyphen.
 
     ``numeral(89, "dat") == "89-ға"``, ``numeral(84, "poss") == "84-і"``,
+    ``numeral(84, "poss_acc") == "84-ін"`` (also ``numeral(84, "acc", possessive=True)``:
+    a printed number never carries the possessive itself, so the flag adds it),
+    ``numeral(8.6, "poss_acc", pct=True) == "8,6%-ын"``,
     ``numeral(25, "dat", pct=True, decimals=0) == "25%-ға"``,
     ``numeral(80.5, "loc", decimals=1) == "80,5-те"``; missing -> ``"-"``.
     ``decimals`` None: whole numbers without decimals, others with one (as ``fmt.auto``).
@@ -171,6 +282,11 @@ def numeral(x: Any, case: str = "nom", *, decimals: int | None = None, pct: bool
         text = fmt.num(x, decimals)
     if unit:
         text = f"{text} {unit}"
+    if possessive:
+        if case in ("poss", "ord") or case.startswith("poss_"):
+            raise ValueError(f"numeral(): possessive=True with case {case!r}")
+        case = "poss" if case == "nom" else f"poss_{case}"
+    _split_case(case)
     if case == "nom":
         return text
     return f"{text}-{ending(last_spoken_word(text), case)}"
@@ -178,7 +294,8 @@ def numeral(x: Any, case: str = "nom", *, decimals: int | None = None, pct: bool
 
 def forms(x: Any, *, decimals: int | None = None, pct: bool = False,
           cases: tuple[str, ...] = CASES) -> dict[str, str]:
-    """``{case: printed form}`` for a number, e.g. ``forms(89)["dat"] == "89-ға"``."""
+    """``{case: printed form}`` for a number, e.g. ``forms(89)["dat"] == "89-ға"``,
+    ``forms(84, cases=POSS_CASES)["poss_acc"] == "84-ін"``."""
     return {c: numeral(x, c, decimals=decimals, pct=pct) for c in cases}
 
 

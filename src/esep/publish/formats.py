@@ -271,6 +271,9 @@ def _meta(page: str, name: str) -> str:
     return htmllib.unescape(m.group(1)) if m else ""
 
 
+_THOUSANDS = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
 def docx_html(page: str) -> str:
     """The report page reduced to what pandoc should see: body content only (title
     block -> metadata), number cells right-aligned, no notebook layout wrappers."""
@@ -282,6 +285,16 @@ def docx_html(page: str) -> str:
         for el in soup.select(sel):
             el.decompose()
     _fix_number_cells(soup)
+    # a row's id (the «Түзетулер» rows, targets of the correction marks) is lost by pandoc:
+    # on a span in the row's first cell it becomes a Word bookmark the marks link to
+    for tr in soup.select("tr[id]"):
+        first = tr.find(["td", "th"])
+        if first is not None:
+            span = soup.new_tag("span", id=tr["id"])
+            for child in list(first.children):
+                span.append(child.extract())
+            first.append(span)
+            del tr["id"]
     for td in soup.select("td.num, td.gt_right"):
         td["style"] = "text-align: right"
         td["align"] = "right"
@@ -293,6 +306,13 @@ def docx_html(page: str) -> str:
             td.append(strong)
     for th in soup.select("thead th"):
         th["style"] = "text-align: center"
+    # a number's thousands are separated by a space (22 645): in Word a line may break
+    # there, leaving «22» at a line's end; a no-break space keeps the number whole
+    from bs4 import NavigableString
+
+    for node in list(soup.find_all(string=_THOUSANDS.search)):
+        if isinstance(node, NavigableString) and node.parent.name not in ("style", "script"):
+            node.replace_with(_THOUSANDS.sub("\u00a0", str(node)))
     # nbconvert wraps every output in 3-5 divs; pandoc keeps divs as-is, so unwrap
     for div in soup.select("main div"):
         div.unwrap()
@@ -391,6 +411,7 @@ def to_docx(page: str) -> bytes:
             from esep.notebook.narrative import escape_text  # pandoc reads metadata as markdown
 
             meta[key] = escape_text(_meta(page, key))
+    # the running header is written by python-docx: the text as printed, not escaped
     with tempfile.TemporaryDirectory(prefix="esep-docx-") as tmp:
         out = Path(tmp) / "report.docx"
         meta_file = Path(tmp) / "meta.yaml"
@@ -399,5 +420,5 @@ def to_docx(page: str) -> bytes:
                 f"--metadata-file={meta_file}", "--toc", "--toc-depth=2"]
         pypandoc.convert_text(docx_html(page), "docx", format="html", outputfile=str(out),
                               extra_args=args)
-        return docx_post.postprocess(out.read_bytes(), title=meta.get("title", ""),
-                                     subtitle=meta.get("subtitle", ""))
+        return docx_post.postprocess(out.read_bytes(), title=_meta(page, "title"),
+                                     subtitle=_meta(page, "subtitle"))
