@@ -481,3 +481,36 @@ def test_html_at_1280px_shows_every_table_whole(tmp_path):
     with proof.Browser() as b:
         info = b.measure(f, 1280)
     assert not info["overflow"] and info["tables_scrolling"] == 0
+
+
+def test_typst_columns_skip_the_slot_of_a_header_spanning_two_rows():
+    """«Аудан» spans both header rows: the second row's cells start in column 2 (seen:
+    they were counted from column 1, so the last «Шебер» column got the width of a
+    two-digit number and its header ran into «Зерттеуші»)."""
+    import lxml.html
+
+    from esep.publish import typst_table
+
+    table = lxml.html.fragment_fromstring(
+        "<table><thead><tr><th rowspan='2'>Аудан</th><th colspan='2'>2023-2024</th></tr>"
+        "<tr><th>Зерттеуші</th><th>Шебер</th></tr></thead>"
+        "<tbody><tr><td>Шыңғырлау</td><td class='num'>11</td><td class='num'>0</td></tr></tbody></table>")
+    widths, _, _ = typst_table._column_stats_of(list(table.iter("tr")))
+    assert len(widths) == 3
+    assert widths[2] >= typst_table._cell_em(table.xpath("//th")[-1])      # «Шебер» header
+    assert widths[1] >= typst_table._cell_em(table.xpath("//th")[-2])      # «Зерттеуші» header
+
+
+def test_typst_marked_number_stays_right_aligned():
+    """A number carrying a corrections mark (``+7,7%<sup>5</sup>``) aligns as a number."""
+    import lxml.html
+
+    from esep.publish import typst_table
+
+    table = lxml.html.fragment_fromstring(
+        "<table><thead><tr><th>Санат</th><th>Өзгерісі, %</th></tr></thead><tbody>"
+        "<tr><td>Зерттеуші</td><td class='num'><span class='esep-caveat'>+7,7%<sup class='esep-mark'>"
+        "<a href='#esep-corr-5'>5</a></sup></span></td></tr>"
+        "<tr><td>Шебер</td><td class='num'>-25,0%</td></tr></tbody></table>")
+    src = typst_table._table(table, landscape=False)
+    assert src.count("align: right") == 2, src

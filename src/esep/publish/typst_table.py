@@ -63,6 +63,16 @@ def _plain(el) -> str:
     return " ".join(el.text_content().split())
 
 
+def _value_text(el) -> str:
+    """A cell's text without its corrections mark (``+7,7%`` of ``+7,7%<sup>5</sup>``)."""
+    parts = [el.text or ""]
+    for child in el:
+        if not (child.tag == "sup" and "esep-mark" in _classes(child)):
+            parts.append(_value_text(child))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
+
+
 def _cells(tr) -> list:
     return [c for c in tr if c.tag in ("td", "th")]
 
@@ -116,10 +126,15 @@ def _column_stats_of(rows) -> tuple[list[float], list[int], list[float]]:
     widths: dict[int, float] = {}
     longest: dict[int, int] = {}
     wide: dict[int, float] = {}
-    for tr in rows:
+    taken: set[tuple[int, int]] = set()      # (row, column) slots held by a rowspan above
+    for i, tr in enumerate(rows):
         j = 0
         for c in _cells(tr):
+            while (i, j) in taken:           # a cell spanning down from an earlier row
+                j += 1
             span = _span(c, "colspan")
+            for di in range(1, _span(c, "rowspan")):
+                taken.update((i + di, k) for k in range(j, j + span))
             text = _plain(c)
             w = _cell_em(c, text) / span
             mx = _cell_max_em(c, text) / span
@@ -195,7 +210,7 @@ def _table(table, landscape: bool) -> str:
         if head:
             attrs.append("align: center + horizon")
             attrs.append('fill: rgb("#e8eef6")')
-        elif "num" in _classes(c) and _NUMBER.fullmatch(_plain(c)):
+        elif "num" in _classes(c) and _NUMBER.fullmatch(_value_text(c)):
             attrs.append("align: right")
         if total:
             attrs.append('fill: rgb("#eef1f5")')
