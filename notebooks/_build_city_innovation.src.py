@@ -120,9 +120,14 @@ glue("projects_extended", q.get("projects_extended"))
 glue("international_project_names", international_names or None)
 glue("pupils_total", ci.value(head, "pupils", row_type="total"))
 glue("pupils_international", ci.value(head, "pupils", kind_key="international"))
-glue("pupils_international_pct", ci.value(head, "pupils_pct", kind_key="international"))
+headline_printed = kinds[kinds["source"] == ci.HEADLINE_SOURCE] if len(kinds) else kinds
+for key in ("international", "city"):   # the intro's shares as printed vs computed from 5-кесте
+    ledger.glue_choice(f"pupils_{key}_pct", ci.value(head, "pupils_pct", kind_key=key),
+                       ci.value(headline_printed, "declared_pupils_share_pct", kind_key=key) if len(headline_printed) else None,
+                       label="{}: білім алушылар үлесі".format(
+                           ", ".join(tables.only(headline_printed, kind_key=key)["kind"]) if len(headline_printed) else key),
+                       where="кіріспе мәтіні")
 glue("pupils_city", ci.value(head, "pupils", kind_key="city"))
-glue("pupils_city_pct", ci.value(head, "pupils_pct", kind_key="city"))
 glue_forms("pupils_of_all_city_pupils_pct",   # printed only: the city's pupil count is not in the data
            ci.value(kinds[kinds["source"] == ci.HEADLINE_SOURCE], "declared_city_pupils_share_pct",
                     row_type="total"), "poss", pct=True)
@@ -219,7 +224,7 @@ if t2.empty or data.for_period(d["levels_semester"], period).empty:
     skipped.append("levels_semester")
     note(f"{periods.label(period, 'attr')} деңгейлер бойынша жобалар туралы дерек жоқ.")
 else:
-    t2_caption = cap.table(source=["levels_semester"], text=f"{prev_year} және {year} оқу жылдарының {periods.semester(period) or ''}-ші "
+    t2_caption = cap.table(source=["levels_semester"], text=f"{prev_year} және {year} оқу жылдарының {kz.numeral(periods.semester(period), 'ord')} "
                            "жартыжылдығындағы білім беру ұйымдарындағы инновациялық жобалар санының динамикасы")
     # a «Барлығы» cell computed from the levels that differs from the printed one carries its
     # mark (the analyst's decisions.yaml may keep the printed value instead)
@@ -269,8 +274,9 @@ glue("preschool_orgs_1_project", ci.orgs_with(t3, "Мектепке дейінг
 glue("tvet_orgs_1_project", ci.orgs_with(t3, "Техникалық", 1) if len(t3) else None)
 glue("special_orgs_1_project", ci.orgs_with(t3, "Арнайы", 1) if len(t3) else None)
 glue("load_orgs_total", ci.value(t3, "orgs", row_type="total") if len(t3) else None)
-glue("secondary_orgs_of_all_pct", None if sec_total is None or orgs_in_projects is None
-     else tables.share(sec_total, orgs_in_projects))
+ledger.glue_choice("secondary_orgs_of_all_pct", None if sec_total is None or orgs_in_projects is None
+                   else tables.share(sec_total, orgs_in_projects), q.get("secondary_orgs_of_all_pct"),
+                   label=q_labels.get("secondary_orgs_of_all_pct") or "secondary_orgs_of_all_pct", where="мәтін")
 ''')
 
 md("ci-ma-project-load-1", '''
@@ -304,6 +310,15 @@ else:
         if len(idx):
             t3_marks[(idx[0], "orgs")] = fig
     fixes = bool(t3_marks)
+    t3_parts = t3.index[t3["row_type"] != "total"]
+    for n, (i, r) in enumerate(zip(t3_parts, tables.parts(load_one).itertuples()), 1):
+        fig = f"project_load_share_{n}_pct"
+        t3.loc[i, "share_pct"] = ledger.choose(
+            fig, computed=t3.loc[i, "share_pct"], declared=r.declared_share_pct,
+            label=f"{t3_no}, «{r.level} ({kz.numeral(r.simultaneous_projects)} жоба)» жолы, үлесі",
+            where="ББҰ саны бойынша есептелген үлес")
+        if ledger.get(fig) is not None:
+            t3_marks[(i, "share_pct")] = fig
     display(present.table(
         t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]], t3_caption,
         marks=t3_marks, ledger=ledger,
@@ -314,7 +329,8 @@ else:
                 "simultaneous_projects": "Білім беру ұйымдарында бір мезгілде іске асырылатын "
                                          "инновациялық жобалардың саны"},
         note=("Белгі қойылған сан құжатта басқаша басылған: ББҰ саны деңгейлер бойынша бір "
-              "дереккөзден (2-кесте) алынды; екі мән де «Түзетулер» кестесінде." if fixes else None)))
+              "дереккөзден (2-кесте) алынды, үлестер ББҰ санынан есептелді; екі мән де «Түзетулер» "
+              "кестесінде." if t3_marks else None)))
 ''')
 
 md("ci-ma-project-load-2", '''
@@ -338,7 +354,7 @@ for key in ["preschool", "departmental", "secondary", "binom", "tvet", "special"
     glue(f"state_orgs_{key}", ci.value(state, "orgs", level_key=key) if len(state) else None)
 binom = tables.only(state, level_key="binom")["level"] if len(state) else state
 glue("state_orgs_binom_label", binom.iloc[0] if len(binom) else None)
-glue("international_orgs", intl_all)
+glue_forms("international_orgs", intl_all, "poss")
 glue_forms("international_orgs_of_state_pct", None if intl_all is None or not state_total
            else ledger.choose("international_orgs_of_state_pct", computed=tables.share(intl_all, state_total),
                               declared=q.get("international_orgs_of_state_pct"),
@@ -346,35 +362,45 @@ glue_forms("international_orgs_of_state_pct", None if intl_all is None or not st
                               where="3-кестеден кейінгі мәтін"), "poss", pct=True)
 ledger.also("international_orgs_of_state_pct", "international_orgs_of_state_pct_poss")
 for key in ["secondary", "tvet", "special"]:
-    n_orgs = ci.value(intl_now, "orgs", category_key=key) if len(intl_now) else None
-    glue(f"international_{key}_orgs", n_orgs)
-    glue(f"international_{key}_orgs_pct", None if n_orgs is None or not intl_all
-         else tables.share(n_orgs, intl_all))
+    n_orgs = ledger.glue_choice(f"international_{key}_orgs",
+                                ci.value(intl_now, "orgs", category_key=key) if len(intl_now) else None,
+                                q.get(f"international_{key}_orgs"), where="мәтін",
+                                label=q_labels.get(f"international_{key}_orgs") or key)
+    ledger.glue_choice(f"international_{key}_orgs_pct", None if n_orgs is None or not intl_all
+                       else tables.share(n_orgs, intl_all), q.get(f"international_{key}_orgs_pct"),
+                       label=q_labels.get(f"international_{key}_orgs_pct") or key, where="мәтін")
 sec_prev = ci.value(intl_prev, "orgs", category_key="secondary") if len(intl_prev) else None
 sec_now = ci.value(intl_now, "orgs", category_key="secondary") if len(intl_now) else None
 glue("international_orgs_prev_year", ci.value(intl_prev, "orgs", category_key="all") if len(intl_prev) else None)
 glue("international_secondary_orgs_prev_year", sec_prev)
 glue("international_secondary_orgs_change", None if None in (sec_prev, sec_now) else tables.change(sec_prev, sec_now))
-glue("international_secondary_orgs_change_pct",
-     None if None in (sec_prev, sec_now) else tables.growth_pct(sec_prev, sec_now))
-glue("international_secondary_orgs_change_text", None if None in (sec_prev, sec_now)
-     else kz.change(tables.change(sec_prev, sec_now), "ұйым", pct=tables.growth_pct(sec_prev, sec_now)))
 gs = ci.org_growth(d["project_orgs"], "global_scholars", prev_year, year)
 ib = ci.org_growth(d["project_orgs"], "ib", prev_year, year)
 for name, g in [("global_scholars", gs), ("ib", ib)]:
     glue(f"{name}_orgs_prev_year", g["before"])
     glue(f"{name}_orgs", g["after"])
     glue(f"{name}_orgs_change", g["change"])
-    glue(f"{name}_orgs_change_pct", g["change_pct"])
-    glue(f"{name}_orgs_verb", None if g["change"] is None else kz.verb(g["change"]))
+    pct = ledger.glue_choice(f"{name}_orgs_change_pct", g["change_pct"], q.get(f"{name}_orgs_change_pct"),
+                             label=q_labels.get(f"{name}_orgs_change_pct") or name, where="мәтін",
+                             also=(f"{name}_orgs_change_text",))
+    glue(f"{name}_orgs_change_text", None if g["change"] is None else kz.change(g["change"], "ББҰ", pct=pct))
     named = tables.only(d["project_orgs"], project_key=name, period=year)["project_name"]
     glue(f"{name}_name", named.iloc[0] if len(named) else None)   # as the text prints it («IB»)
+# (after the projects above: the text names them first, so their marks come first)
+sec_pct = ledger.glue_choice(
+    "international_secondary_orgs_change_pct",
+    None if None in (sec_prev, sec_now) else tables.growth_pct(sec_prev, sec_now),
+    q.get("international_secondary_orgs_change_pct"), where="мәтін",
+    label=q_labels.get("international_secondary_orgs_change_pct") or "өсім",
+    also=("international_secondary_orgs_change_text",))
+glue("international_secondary_orgs_change_text", None if None in (sec_prev, sec_now)
+     else kz.change(tables.change(sec_prev, sec_now), "ұйым", pct=sec_pct))
 ''')
 
 md("ci-ma-state-orgs-1", '''
 {{ school_year }} оқу жылында {{ state_orgs_total }} мемлекеттік білім беру ұйымының ішінен
-халықаралық жобаларға білім беру ұйымдарының {{ international_orgs }} немесе
-{{ international_orgs_of_state_pct }} қатысады, оның ішінде {{ international_tvet_orgs }} ТжКБ
+халықаралық жобаларға білім беру ұйымдарының {{ international_orgs_poss }} немесе
+{{ international_orgs_of_state_pct_poss }} қатысады, оның ішінде {{ international_tvet_orgs }} ТжКБ
 ұйымы ({{ international_tvet_orgs_pct }}), {{ international_special_orgs }} арнайы білім беру
 ұйымы ({{ international_special_orgs_pct }}), {{ international_secondary_orgs }} орта білім
 беру ұйымы немесе {{ international_secondary_orgs_pct }}.
@@ -386,11 +412,9 @@ md("ci-ma-project-growth-1", '''
 
 1. {{ global_scholars_name }} {{ prev_school_year }} оқу жылындағы {{ global_scholars_orgs_prev_year }}
    білім беру ұйымынан {{ school_year }} оқу жылындағы {{ global_scholars_orgs }} білім беру
-   ұйымына дейін {{ global_scholars_orgs_verb }}, яғни {{ global_scholars_orgs_change:signed }} ББҰ немесе
-   {{ global_scholars_orgs_change_pct }};
+   ұйымына дейін {{ global_scholars_orgs_change_text }};
 2. {{ ib_name }} {{ prev_school_year }} оқу жылындағы {{ ib_orgs_prev_year }} білім беру ұйымынан
-   {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін {{ ib_orgs_verb }}, яғни
-   {{ ib_orgs_change:signed }} ББҰ немесе {{ ib_orgs_change_pct }}.
+   {{ school_year }} оқу жылындағы {{ ib_orgs }} білім беру ұйымына дейін {{ ib_orgs_change_text }}.
 ''', section="project_growth")
 
 code("ci-co-code-8", '''
@@ -442,7 +466,8 @@ glue("expert_council_meetings_per_year", q.get("expert_council_meetings_per_year
 glue("project_city_level_years", q.get("project_city_level_years"))
 y_prev = ci.level_totals(d["levels_yearly"], prev_year)
 y_now = ci.level_totals(d["levels_yearly"], year)
-glue("year_projects_prev_year", y_prev["projects"])
+ledger.glue_choice("year_projects_prev_year", y_prev["projects"], q_prev.get("projects_prev_year"),
+                   label=q_labels.get("projects_prev_year") or "projects_prev_year", where="мәтін")
 glue("year_projects", y_now["projects"])
 # two quantities: projects by kind (the intro, 1-сурет) and projects summed over the levels
 # (1- and 4-кесте; a project run at several levels counts at each): said when they differ
@@ -461,8 +486,11 @@ glue("year_projects_reason",
      f", өйткені {kz.numeral(q['project_city_level_years'])} {kz.inflect('жыл', 'abl')} асқан жобалар мектепішілік деңгейге өткізілді"
      if q.get("project_city_level_years") is not None and None not in (y_prev["projects"], y_now["projects"])
      and y_now["projects"] < y_prev["projects"] else "")
-glue("year_projects_change_text", None if None in (y_prev["projects"], y_now["projects"])
-     else kz.change(tables.change(y_prev["projects"], y_now["projects"]), "жоба"))
+decrease = None if None in (y_prev["projects"], y_now["projects"]) else y_prev["projects"] - y_now["projects"]
+decrease = ledger.glue_choice("year_projects_decrease", decrease, q.get("projects_decrease"),
+                              label=q_labels.get("projects_decrease") or "projects_decrease", where="мәтін",
+                              also=("year_projects_change_text",))
+glue("year_projects_change_text", None if decrease is None else kz.change(-decrease, "жоба"))
 orgs_change_text = (None if None in (y_prev["orgs"], y_now["orgs"])
                     else kz.change(tables.change(y_prev["orgs"], y_now["orgs"]), "ұйым",
                                    pct=tables.growth_pct(y_prev["orgs"], y_now["orgs"])))
@@ -528,13 +556,21 @@ t5 = ci.projects_table(projects, orgs_now, members, orgs_in_projects) if len(pro
 member_orgs = ci.member_orgs(members) if len(members) else members
 mem_total = ci.value(member_orgs, "orgs", row_type="total") if len(member_orgs) else None
 glue("listed_projects", len(tables.parts(t5)) if len(t5) else None)
-glue("member_orgs", mem_total)
-glue_forms("member_orgs_pct", None if mem_total is None or not orgs_in_projects
-           else tables.share(mem_total, orgs_in_projects), "poss", pct=True)
+mem_total = ledger.glue_choice("member_orgs", mem_total, q.get("orgs_in_table5_projects"), where="мәтін",
+                               label=q_labels.get("orgs_in_table5_projects") or "member_orgs",
+                               also=("member_orgs_poss",))
+glue("member_orgs_poss", kz.numeral(mem_total, "poss"))
+mem_pct = ledger.glue_choice("member_orgs_pct", None if mem_total is None or not orgs_in_projects
+                             else tables.share(mem_total, orgs_in_projects),
+                             q.get("orgs_in_table5_projects_pct"), where="мәтін",
+                             label=q_labels.get("orgs_in_table5_projects_pct") or "member_orgs_pct",
+                             also=("member_orgs_pct_poss",))
+glue("member_orgs_pct_poss", kz.numeral(mem_pct, "poss", pct=True))
 for key, level in [("secondary", "Орта білім беру"), ("special", "Арнайы білім беру"),
                    ("tvet", "Техникалық және кәсіптік білім беру")]:
-    glue(f"member_{key}_orgs", ci.value(member_orgs, "orgs", member_level=level)
-         if len(member_orgs) else None)
+    ledger.glue_choice(f"member_{key}_orgs", ci.value(member_orgs, "orgs", member_level=level)
+                       if len(member_orgs) else None, q.get(f"{key}_orgs_in_table5_projects"), where="мәтін",
+                       label=q_labels.get(f"{key}_orgs_in_table5_projects") or f"member_{key}_orgs")
 pupils_now = ci.value(head, "pupils", row_type="total") if len(head) else None
 pupils_dyn = {}
 for key, earlier in [("pupils_change_vs_prev_year", prev_period),
@@ -565,11 +601,22 @@ if t5.empty:
     skipped.append("projects")
     note(f"{periods.label(period, 'attr')} жобалар бойынша дерек жоқ.")
 else:
+    t5_caption = cap.table(source=["project_members", "projects", "project_orgs"], text=f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
+                           "жобалардың үлесі туралы мәліметтер")
+    printed_cover = dict(zip(tables.parts(projects)["project_key"], tables.parts(projects)["declared_coverage_pct"]))
+    t5_marks = {}
+    for n, (i, r) in enumerate(tables.parts(t5).iterrows(), 1):
+        fig = f"project_coverage_{n}_pct"
+        t5.loc[i, "coverage_pct"] = ledger.choose(
+            fig, computed=r["coverage_pct"], declared=printed_cover.get(r["project_key"]),
+            label=f"{t5_caption.split('.')[0]}, «{r['project_name']}» жолы, қамту үлесі",
+            where="ұйымдар санынан есептелген үлес")
+        if ledger.get(fig) is not None:
+            t5_marks[(i, "coverage_pct")] = fig
     display(present.table(
         ci.numbered(t5, "project_name")[["№", "project_name", "area", "orgs", "members",
                                           "coverage_pct", "pupils", "row_type"]],
-        cap.table(source=["project_members", "projects", "project_orgs"], text=f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
-                  "жобалардың үлесі туралы мәліметтер"),
+        t5_caption, marks=t5_marks, ledger=ledger,
         formats={"coverage_pct": "pct", "orgs": "num", "members": "text", "area": "text"},
         labels={"project_name": "Жоба атауы", "area": "Жобаның бағыты",
                 "orgs": "Жобаны іске асыратын ұйымдардың саны", "members": "Ұйымдар",
@@ -580,7 +627,7 @@ else:
 md("ci-ma-projects-1", '''
 Деректерге сүйене отырып, инновациялық жобаларды іске асыратын {{ orgs_in_projects }} білім
 беру ұйымының ішінде жоғарыда көрсетілген {{ listed_projects }} инновациялық жобаға білім беру
-ұйымдарының {{ member_orgs }} немесе {{ member_orgs_pct_poss }} қатысады, оның ішінде
+ұйымдарының {{ member_orgs_poss }} немесе {{ member_orgs_pct_poss }} қатысады, оның ішінде
 {{ member_secondary_orgs }} орта білім беру ұйымы, {{ member_special_orgs }} арнайы мектеп,
 {{ member_tvet_orgs }} ТжКБ ұйымы.
 ''', section="projects")
@@ -600,11 +647,23 @@ if t6.empty:
     note(f"{periods.label(period, 'attr')} іс-шаралар туралы дерек жоқ.")
 else:
     types = ci.event_types(events)
+    t6_caption = cap.table(source=["events"], text=f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
+                           "инновациялық жобалар бойынша көрсеткіштер мен контингент")
+    printed_share = tables.only(tables.declared(events), event_type_key="total")
+    printed_share = dict(zip(printed_share["project_key"], printed_share["declared_share_pct"]))
+    t6_marks = {}
+    for n, (i, r) in enumerate(tables.parts(t6).iterrows(), 1):
+        fig = f"events_share_{n}_pct"
+        t6.loc[i, "events_pct"] = ledger.choose(
+            fig, computed=r["events_pct"], declared=printed_share.get(r["project_key"]),
+            label=f"{t6_caption.split('.')[0]}, «{r['project_name']}» жолы, іс-шаралар үлесі",
+            where="іс-шаралар санынан есептелген үлес")
+        if ledger.get(fig) is not None:
+            t6_marks[(i, "events_pct")] = fig
     display(present.table(
         ci.numbered(t6, "project_name")[["№", "project_name", "orgs", *types, "events_total",
                                           "events_pct", "row_type"]],
-        cap.table(source=["events"], text=f"{periods.label(period, 'attr')} {city} қаласының білім беру ұйымдарындағы "
-                  "инновациялық жобалар бойынша көрсеткіштер мен контингент"),
+        t6_caption, marks=t6_marks, ledger=ledger,
         formats={"events_pct": ("num", 1), "orgs": "num"},
         spanners={"Іс-шаралар": list(types), "Барлығы": ["events_total", "events_pct"]},
         labels={"project_name": "Жоба", "orgs": "ББҰ саны", **types,
@@ -633,15 +692,20 @@ kaz_change = (q.get("pupils_kaz_change_vs_prev_year") if languages_quoted or kaz
 rus_change = (q.get("pupils_rus_change_vs_prev_year") if languages_quoted or rus is None
               else tables.change(rus_prev, rus))
 glue("pupils_kaz", kaz)
-glue("pupils_kaz_pct", None if kaz is None else tables.share(kaz, both))
+ledger.glue_choice("pupils_kaz_pct", None if kaz is None else tables.share(kaz, both), q.get("pupils_kaz_pct"),
+                   label=q_labels.get("pupils_kaz_pct") or "pupils_kaz_pct", where="мәтін")
 glue("pupils_rus", rus)
-glue("pupils_rus_pct", None if rus is None else tables.share(rus, both))
+ledger.glue_choice("pupils_rus_pct", None if rus is None else tables.share(rus, both), q.get("pupils_rus_pct"),
+                   label=q_labels.get("pupils_rus_pct") or "pupils_rus_pct", where="мәтін")
 if kaz_change is None:
     skipped.append("languages_change")
 rus_change_pct = None if None in (rus, rus_change) else tables.growth_pct(rus - rus_change, rus)
 glue("pupils_kaz_change_vs_prev_year", kaz_change)
 glue("pupils_rus_change_vs_prev_year", rus_change)
-glue("pupils_rus_change_vs_prev_year_pct", rus_change_pct)
+rus_change_pct = ledger.glue_choice("pupils_rus_change_vs_prev_year_pct", rus_change_pct,
+                                    q.get("pupils_rus_change_vs_prev_year_pct"), where="мәтін",
+                                    label=q_labels.get("pupils_rus_change_vs_prev_year_pct") or "pupils_rus_change_pct",
+                                    also=("pupils_rus_change_text",))
 glue("pupils_kaz_change_text", kz.change(kaz_change, "оқушы"))
 glue("pupils_rus_change_text", kz.change(rus_change, "оқушы", pct=rus_change_pct))
 glue("languages_change_quoted_note", " (алдыңғы кезеңнің деректері жоқ: өзгерістер құжаттан "

@@ -160,6 +160,20 @@ def test_decision_file_changes_what_the_report_shows(city_project, tmp_path):
     # the change against the flagged 2022-2023 base carries the caveat mark by default
     caveats = re.findall(r'<span class="esep-caveat">([^<]*)<sup', page)
     flagged_change = next(c for c in caveats if "ұйымға" in c and "азайды" in c)
+    # marks are numbered in reading order, and every difference the notebook's check finds
+    # between the text's print and the computed value is marked where the text prints it
+    body = page.split("Құжаттағы мәннен өзгеше көрсетілген сандар")[0]
+    seen = list(dict.fromkeys(int(n) for n in re.findall(r'href="#esep-corr-\d+">(\d+)<', body)))
+    assert seen == list(range(1, len(seen) + 1)), seen
+    import io
+
+    slips_html = re.search(r"<table[^>]*><caption>\d+-кесте\. Мәтіндегі сандар мен басылған.*?</table>", page, re.S)
+    slips = pd.read_html(io.StringIO(slips_html.group(0)), thousands=None)[0]
+    declared_marks = {d.replace("\u00a0", " ") for d in re.findall(r'data-declared="([^"]*)"', body)}
+    text_slips = slips[slips.iloc[:, 0] == "Мәтін"]
+    assert len(text_slips) >= 5
+    for in_text in text_slips.iloc[:, 2].astype(str):
+        assert any(d.rstrip("%") == in_text.replace("\u00a0", " ") for d in declared_marks), (in_text, declared_marks)
 
     raw = city_project.spec_path.parents[1] / "data" / "raw" / "city_innovation"
     (raw / "decisions.yaml").write_text(

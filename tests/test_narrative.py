@@ -7,6 +7,7 @@ output, then esep's post-execution step (``edits.apply_recorded``) is applied to
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -329,3 +330,21 @@ def test_cells_of_skipped_sections_are_not_checked():
     nb = nbformat.v4.new_notebook(cells=[cell])
     assert narrative.placeholder_errors(nb, scraps) == [] and narrative.stale_numbers(nb, scraps) == []
     assert narrative.placeholder_errors(nb, {}) != []
+
+
+def test_corrections_marks_are_numbered_in_reading_order():
+    """The notebook numbers marks in the order it meets the figures (here 2 before 1 in
+    the text); the page numbers them as read and orders the «Түзетулер» rows to match,
+    each row keeping its own content."""
+    from esep.notebook.narrative import mark_html, renumber_marks
+
+    row = lambda n, label: (f'<tr id="esep-corr-{n}"><td class="num">{n}</td>'
+                            f'<td class="text">{label}</td></tr>')
+    page = (f"<p>{mark_html('75', '74', 2)} және {mark_html('12', '11', 1)}, тағы {mark_html('75', '74', 2)}</p>"
+            f"<table><tbody>{row(1, 'жобалар')}{row(2, 'ұйымдар')}{row(3, 'белгісіз')}</tbody></table>")
+    out = renumber_marks(page)
+    assert re.findall(r'href="#esep-corr-(\d+)">(\d+)<', out) == [("1", "1"), ("2", "2"), ("1", "1")]
+    assert re.findall(r'<tr id="esep-corr-(\d+)"><td class="num">(\d+)</td><td class="text">([^<]*)', out) == [
+        ("1", "1", "ұйымдар"), ("2", "2", "жобалар"), ("3", "3", "белгісіз")]
+    assert 'data-declared="74">75<sup' in out.split("және")[0]      # the mark stays on its figure
+    assert renumber_marks(out) == out                               # already in order: unchanged

@@ -104,10 +104,6 @@ def _code_sources():
         yield f"src/helpers/{py.name}", py.read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="two f-strings type a suffix after a value "
-                   "(city_innovation: f\"{semester}-ші\", leading_schools: f\"{school_type}тер\"); "
-                   "their owners fix them with kz.numeral(..., 'ord') / kz.plural(...), "
-                   "then drop this mark")
 def test_no_suffix_typed_after_a_value_in_code():
     pattern = re.compile(r"\}%?-?(?:" + "|".join(_suffixes()) + r")(?![^\W\d_])")
     bad = [f"{where}: {src[max(0, m.start() - 30):m.end() + 5]!r}"

@@ -135,6 +135,19 @@ class Ledger:
         kept = d.get("keep", "computed")
         return self._add(figure, label, declared, computed, kept, d.get("reason", ""), where).value
 
+    def glue_choice(self, figure: str, computed: Any, declared: Any, label: str = "", where: str = "",
+                    *, also: tuple[str, ...] = ()) -> Any:
+        """:meth:`choose` and glue the chosen value under ``figure``; ``also``: other glued
+        names showing the same figure (its case forms, a sentence built from it), which
+        carry its mark too. Returns the chosen value (build those other names from it)."""
+        from .report import glue
+
+        value = self.choose(figure, computed, declared, label, where)
+        glue(figure, value)
+        if also:
+            self.also(figure, *also)
+        return value
+
     def flagged(self, figure: str, value: Any, why: str, label: str = "", where: str = "") -> Any:
         """``value`` derived from a base a data-quality check flags: with a caveat mark
         (default), withheld (None, the text shows a note) or shown plainly, as decided."""

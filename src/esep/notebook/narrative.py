@@ -93,6 +93,45 @@ def mark_html(shown: str, declared_text: str | None, number: int, *, shown_is_ht
             f"</sup></span>")
 
 
+_MARK_RE = re.compile(r'(<sup class="esep-mark"><a href="#esep-corr-)(\d+)(">)(\d+)(</a>)')
+_CORR_ROW_RE = re.compile(r'<tr id="esep-corr-(\d+)"><td class="num">\d+</td>.*?</tr>', re.S)
+
+
+def renumber_marks(page: str) -> str:
+    """Number the corrections marks of a rendered page in their order of appearance (the
+    notebook numbers them in the order it meets the figures, which is not always the
+    reading order: a table's column before its rows, a figure computed before an earlier
+    paragraph prints it), and order the «Түзетулер» rows to match. Marks are counted
+    before the «Түзетулер» table; a number never marked keeps its place after them."""
+    first = page.find('<tr id="esep-corr-')
+    head = page if first < 0 else page[:first]
+    order: dict[str, int] = {}
+    for m in _MARK_RE.finditer(head):
+        order.setdefault(m.group(2), len(order) + 1)
+    rows = list(_CORR_ROW_RE.finditer(page))
+    for m in rows:                                  # entries no mark points at keep their order
+        order.setdefault(m.group(1), len(order) + 1)
+    if all(k == str(v) for k, v in order.items()):
+        return page
+
+    def mark(m: re.Match) -> str:
+        n = order.get(m.group(2))
+        return m.group(0) if n is None else f"{m.group(1)}{n}{m.group(3)}{n}{m.group(5)}"
+
+    page = _MARK_RE.sub(mark, page)
+    if rows:
+        start, end = rows[0].start(), rows[-1].end()
+        if all(rows[i].end() <= rows[i + 1].start() for i in range(len(rows) - 1)):
+            ranked = sorted(rows, key=lambda m: order[m.group(1)])
+            body = []
+            for m in ranked:
+                n = order[m.group(1)]
+                body.append(re.sub(r'^<tr id="esep-corr-\d+"><td class="num">\d+</td>',
+                                   f'<tr id="esep-corr-{n}"><td class="num">{n}</td>', m.group(0)))
+            page = page[:start] + "".join(body) + page[end:]
+    return page
+
+
 def fill_text(text: str, scraps: dict, where: str = "", *, nbsp: bool = False,
               escape: bool = False, marks: bool = False) -> str:
     """Fill placeholders. With ``nbsp`` the thousands separator of a filled *number* is a

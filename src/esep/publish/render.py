@@ -178,6 +178,7 @@ def render_html(nb, *, title: str, period: str, place: str | None = None,
     from esep.publish import sanitize  # no live markup from data or editor text (issue 17)
 
     body = sanitize.clean_body(body, rnb)
+    body = narrative.renumber_marks(body)     # corrections marks numbered in reading order
     body = _demote_h1(body).replace('alt="No description has been provided for this image"', 'alt="Сурет"')
     body = _frame_loose_tables(body)
     built = built or datetime.now()
