@@ -609,7 +609,7 @@ else:
         fig = f"project_coverage_{n}_pct"
         t5.loc[i, "coverage_pct"] = ledger.choose(
             fig, computed=r["coverage_pct"], declared=printed_cover.get(r["project_key"]),
-            label=f"{t5_caption.split('.')[0]}, «{r['project_name']}» жолы, қамту үлесі",
+            label=f"{t5_caption.split('.')[0]}, {kz.quoted(r['project_name'])} жолы, қамту үлесі",
             where="ұйымдар санынан есептелген үлес")
         if ledger.get(fig) is not None:
             t5_marks[(i, "coverage_pct")] = fig
@@ -656,7 +656,7 @@ else:
         fig = f"events_share_{n}_pct"
         t6.loc[i, "events_pct"] = ledger.choose(
             fig, computed=r["events_pct"], declared=printed_share.get(r["project_key"]),
-            label=f"{t6_caption.split('.')[0]}, «{r['project_name']}» жолы, іс-шаралар үлесі",
+            label=f"{t6_caption.split('.')[0]}, {kz.quoted(r['project_name'])} жолы, іс-шаралар үлесі",
             where="іс-шаралар санынан есептелген үлес")
         if ledger.get(fig) is not None:
             t6_marks[(i, "events_pct")] = fig

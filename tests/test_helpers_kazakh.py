@@ -280,3 +280,11 @@ def test_loans_and_instrumental(word, case, expected):
 ])
 def test_abbreviations_take_a_hyphen(word, case, expected):
     assert kz.inflect(word, case) == expected
+
+
+def test_quoted_does_not_double_the_marks():
+    from helpers import kazakh
+
+    assert kazakh.quoted("SHARE") == "«SHARE»"
+    assert kazakh.quoted("«PASСH»") == "«PASСH»"
+    assert kazakh.quoted("«Школа здорового питания» для 2 классов") == "«Школа здорового питания» для 2 классов"

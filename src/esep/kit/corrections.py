@@ -206,7 +206,8 @@ class Ledger:
                    "withheld": "көрсетілмеді", "caveat": "ескертпемен көрсетілді"}
         rows = []
         for c in self.items:
-            rows.append({"№": c.number, "Көрсеткіш": c.label + (f" ({c.where})" if c.where else ""),
+            label = c.label[:1].upper() + c.label[1:]      # a sentence in the table's first column
+            rows.append({"№": c.number, "Көрсеткіш": label + (f" ({c.where})" if c.where else ""),
                          "Құжатта": "" if c.declared is None else c.shown_declared,
                          "Есептелген": c.shown(c.computed),
                          "Шешім": kept_kk[c.kept], "Негіздеме": c.reason or "әдепкі ереже: есептелген мән"})
@@ -218,8 +219,10 @@ class Ledger:
             return ""
         head = "".join(f"<th>{html.escape(h)}</th>" for h in self.table_rows()[0])
         body = []
-        for r in self.table_rows():
-            cells = "".join(f'<td class="{"num" if k in ("№", "Құжатта", "Есептелген") else "text"}">'
+        for c, r in zip(self.items, self.table_rows()):
+            # numbers right-aligned and unwrapped; a computed sentence («25 жобаға азайды») wraps
+            numeric = {"№", "Құжатта"} | (set() if isinstance(c.computed, str) else {"Есептелген"})
+            cells = "".join(f'<td class="{"num" if k in numeric else "text"}">'
                             f"{html.escape(str(v))}</td>" for k, v in r.items())
             body.append(f'<tr id="esep-corr-{r["№"]}">{cells}</tr>')
         return (f'<table class="esep-table esep-corrections"><caption>{html.escape(caption)}</caption>'

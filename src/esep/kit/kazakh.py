@@ -381,3 +381,10 @@ def date_attr(d: Any) -> str:
         return str(d)
     month = MONTHS[t.month - 1]
     return f"{t.year} жылғы {t.day} {month}{ending(month, 'loc')}{'ғы' if _harmony(month) == 'back' else 'гі'}"
+
+
+def quoted(name: Any) -> str:
+    """``name`` in Kazakh quotation marks, unless it already opens with one:
+    ``quoted("SHARE") == "«SHARE»"``, ``quoted("«PASСH»") == "«PASСH»"``."""
+    text = str(name).strip()
+    return text if text.startswith(("«", '"', "“")) else f"«{text}»"

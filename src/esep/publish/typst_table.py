@@ -149,6 +149,28 @@ def _column_stats_of(rows) -> tuple[list[float], list[int], list[float]]:
             [wide.get(k, 1.0) for k in range(n)])
 
 
+def _floor_em(rows, col: int) -> float:
+    """The narrowest a column can get (em): its longest word (a number never wraps),
+    a header's longest word in bold."""
+    out, taken = 1.0, set()
+    for i, tr in enumerate(rows):
+        j = 0
+        for c in _cells(tr):
+            while (i, j) in taken:
+                j += 1
+            span = _span(c, "colspan")
+            for di in range(1, _span(c, "rowspan")):
+                taken.update((i + di, k) for k in range(j, j + span))
+            if j <= col < j + span:
+                text = _plain(c)
+                if text:
+                    words = [text] if "num" in _classes(c) else text.split()
+                    per = 0.80 if c.tag == "th" else 0.62
+                    out = max(out, (max(len(w) for w in words) * per + 1.2) / span)
+            j += span
+    return out
+
+
 def _table_em(table) -> float:
     return sum(_column_stats(table.iter("tr"))[0])
 
@@ -191,7 +213,17 @@ def _table(table, landscape: bool) -> str:
     if sum(hi) <= avail:
         natural = hi
     elif sum(lo) >= avail:
-        natural = [w * avail / sum(lo) for w in lo]
+        # several text columns: each keeps at least its longest word, and the rest of the
+        # width goes to the columns with the most text (a short decision column no longer
+        # takes as much as the long label beside it)
+        floor = [min(a, _floor_em(rows, j) * size) for j, a in enumerate(lo)]
+        if sum(floor) >= avail:
+            natural = [w * avail / sum(floor) for w in floor]
+        else:
+            f = (avail - sum(floor)) / max(sum(hi) - sum(floor), 1e-9)
+            natural = [a + max(b - a, 0.0) * f for a, b in zip(floor, hi)]
+            if sum(natural) > avail:
+                natural = [w * avail / sum(natural) for w in natural]
     else:
         f = (avail - sum(lo)) / (sum(hi) - sum(lo))
         natural = [a + (b - a) * f for a, b in zip(lo, hi)]
