@@ -231,6 +231,8 @@ def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
     never saved (openpyxl would read it as empty)."""
     from openpyxl import load_workbook
 
+    if not _has_formula_cells(path):
+        return []     # the usual case: no formula at all, no need to load the workbook twice more
     try:
         fwb = load_workbook(path, read_only=True, data_only=False)
         vwb = load_workbook(path, read_only=True, data_only=True)
@@ -249,6 +251,24 @@ def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
         fwb.close()
         vwb.close()
     return out
+
+
+def _has_formula_cells(path: Path) -> bool:
+    """Does any worksheet of the workbook hold a formula (an ``<f>`` element)? A scan of
+    the sheets' XML inside the zip, much cheaper than loading the workbook; True when
+    unsure (not a zip, unreadable), so the full check still runs then."""
+    import re
+    import zipfile
+
+    pattern = re.compile(rb"<(?:\w+:)?f[\s>/]")
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml") and pattern.search(z.read(name)):
+                    return True
+    except Exception:  # noqa: BLE001 - let the full check decide
+        return True
+    return False
 
 
 def _cell_text(cell) -> str:

@@ -140,7 +140,11 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",), quality: list |
         from esep.data.validate import input_files
 
         inputs = input_files(spec)  # the files that hold the raw data: CSV, a table's .xlsx or the report's workbook
-        from esep.pipeline.cache import used_specs
+        from esep.core.fsutil import rel as _rel
+        from esep.pipeline.cache import keeps, unit_scope, used_specs
+
+        scope = unit_scope(spec, unit)  # one school's report: its own form, not every school's
+        inputs = [p for p in inputs if keeps(scope, _rel(p))]
 
         for used in used_specs(spec):  # reports it rolls up (spec key `uses`): their raw files too
             inputs += [p for p in input_files(used) if p not in inputs]
