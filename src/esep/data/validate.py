@@ -759,8 +759,48 @@ def coerce(df: pd.DataFrame, rel: str, text_columns=None) -> pd.DataFrame:
     return out
 
 
-def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
-    """Frames for data/processed (same dtypes as :func:`coerce` on plain CSV text)."""
+_NO_FILL = object()
+
+
+def stack(frames: list[pd.DataFrame], fill=_NO_FILL) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` (``fill``: then ``.reindex(columns=union,
+    fill_value=fill)`` of each frame first). Many small frames (one per school form) are
+    stacked column by column: the same frame, far faster than pandas' general concat,
+    whose cost per frame grows with the frames' column sets."""
+    if len(frames) == 1 and fill is _NO_FILL:
+        return frames[0]
+    cols = list(dict.fromkeys(c for f in frames for c in f.columns))
+    unique = all(f.columns.is_unique for f in frames)
+    if len(frames) <= 8 or not unique:
+        if fill is not _NO_FILL:
+            frames = [f.reindex(columns=cols, fill_value=fill) for f in frames]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    import numpy as np
+
+    data = {}
+    for c in cols:
+        parts, dts = [], set()
+        for f in frames:
+            if c in f.columns:
+                a = f[c].to_numpy()
+                dts.add(a.dtype)
+            else:
+                a = np.full(len(f), np.nan if fill is _NO_FILL else fill, dtype=object)
+                dts.add(None)
+            parts.append(a)
+        if len(dts) == 1 and None not in dts and (next(iter(dts)) == object or next(iter(dts)).kind in "iufb"):
+            data[c] = np.concatenate(parts)
+        elif all(d is None or d == object for d in dts):
+            data[c] = np.concatenate([p.astype(object, copy=False) for p in parts])
+        else:
+            return pd.concat([f.reindex(columns=cols, fill_value=fill) if fill is not _NO_FILL else f
+                              for f in frames], ignore_index=True)
+    return pd.DataFrame(data, columns=cols)
+
+
+def typed_tables(spec, loaded: Loaded, texts: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Frames for data/processed (same dtypes as :func:`coerce` on plain CSV text).
+    ``texts``: a table's text rows already stacked (stem -> frame), e.g. the school forms'."""
     out = {}
     for rel in spec.inputs:
         stem = Path(rel).stem
@@ -768,7 +808,7 @@ def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
         if not srcs:
             continue
         table = loaded.schema.tables.get(stem)
-        text = pd.concat([s.frame for s in srcs], ignore_index=True) if len(srcs) > 1 else srcs[0].frame
+        text = texts[stem] if texts and stem in texts else stack([s.frame for s in srcs])
         text = text.copy()
         if table is not None:
             for name, col in table.columns.items():

@@ -27,6 +27,7 @@ def tables_with_forms(spec, loaded: validate.Loaded) -> tuple[dict[str, pd.DataF
     for t, col in (("schools", "school_id"), ("projects", "project_key")):
         if t in loaded.frames:
             known[t] = {v for v in loaded.frames[t][col] if v is not None}
+    extra: dict[str, list[pd.DataFrame]] = {}   # table -> the forms' rows (one concat at the end: linear in N)
     for period in form_periods(spec.name):
         for f in read_forms(period, spec.name, loaded.frames.get("members")):
             status[validate._rel(f.path)] = {"period": period, "member_id": f.member_id, "valid": f.valid,
@@ -41,14 +42,18 @@ def tables_with_forms(spec, loaded: validate.Loaded) -> tuple[dict[str, pd.DataF
                         continue      # a reference list: the first entry wins
                     known[table].add(parsed[col].iloc[0])
                 loaded.sources.setdefault(table, []).append(src)
-                loaded.frames[table] = pd.concat([loaded.frames[table], parsed], ignore_index=True) \
-                    if table in loaded.frames else parsed
-    for srcs in loaded.sources.values():     # form rows lack the CSV's extra columns: give them ""
+                extra.setdefault(table, []).append(parsed)
+    for table, frames in extra.items():
+        base = [loaded.frames[table]] if table in loaded.frames else []
+        loaded.frames[table] = validate.stack(base + frames)
+    texts = {}
+    for table, srcs in loaded.sources.items():     # form rows lack the CSV's extra columns: give them ""
         cols = list(dict.fromkeys(c for s in srcs for c in s.header if not c.startswith("__")))
-        for s in srcs:
-            s.frame = s.frame.reindex(columns=cols, fill_value="")
+        frames = [s.frame[[c for c in s.frame.columns if c in cols]] if any(c not in cols for c in s.frame.columns)
+                  else s.frame for s in srcs]
+        texts[table] = validate.stack(frames, fill="").reindex(columns=cols, fill_value="")
     inputs = tuple(spec.inputs) + tuple(f"{spec.name}/{t}.csv" for t in FORM_TABLES)
-    typed = validate.typed_tables(SimpleNamespace(inputs=inputs, text_columns=spec.text_columns), loaded)
+    typed = validate.typed_tables(SimpleNamespace(inputs=inputs, text_columns=spec.text_columns), loaded, texts)
     return typed, status
 
 
