@@ -271,8 +271,9 @@ def run_build(root: Path, executor: str, jobs: int | None, to: str | None) -> di
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load0 = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env_for(root), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    log = root.parent / f"build-{root.name}-{executor}.log"     # progress lines, readable while it runs
+    fh = open(log, "w", encoding="utf-8")
+    proc = subprocess.Popen(argv, env=env_for(root), cwd=root, stdout=fh, stderr=subprocess.STDOUT, text=True)
     peak = [0]
 
     def sample():
@@ -282,8 +283,10 @@ def run_build(root: Path, executor: str, jobs: int | None, to: str | None) -> di
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    out, _ = proc.communicate()
+    proc.wait()
     wall = time.perf_counter() - t0
+    fh.close()
+    out = log.read_text(encoding="utf-8", errors="replace")
     th.join(1)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -303,6 +306,15 @@ def run_build(root: Path, executor: str, jobs: int | None, to: str | None) -> di
             "tail": out[-3000:]}
 
 
+def _save(rows, cpus, args, up, up_end, stamp) -> None:
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"scale-{stamp}.json").write_text(json.dumps(
+        {"cpus": cpus, "formats": args.to or "default (html, pdf)", "uptime_start": up, "uptime_end": up_end,
+         "report": REPORT, "rows": [{k: v for k, v in r.items() if k != "tail"} for r in rows]},
+        indent=1, ensure_ascii=False), encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="100,300,1000", help="numbers of school forms (default 100,300,1000)")
@@ -319,6 +331,7 @@ def main() -> int:
     up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"scratch: {base}; {cpus} CPU(s); formats: {args.to or 'default (html, pdf)'}\nstart: {up}", flush=True)
     rows = []
+    stamp = time.strftime("%Y%m%d-%H%M%S")
     try:
         big = max(sizes)
         src = make_project(base, big)             # forms generated and filled once, for the largest N
@@ -349,6 +362,7 @@ def main() -> int:
                       + ", ".join(f"{k} {w:.0f}/{c:.0f}" for k, (w, c) in r["phases"].items()), flush=True)
                 if r["exit"] != 0 and not args.broken:
                     print(r["tail"], flush=True)
+                _save(rows, cpus, args, up, None, stamp)      # after every run: a cut-short matrix keeps its figures
             if not args.keep and root != src:
                 shutil.rmtree(root, ignore_errors=True)
         up_end = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -369,14 +383,7 @@ def main() -> int:
         for r in rows:
             if r["n"] >= 1000:
                 print(f"{r['executor']}: {r['n']} reports in {r['seconds'] / 60:.1f} min (target <= 12 min)")
-        out = REPO / "benchmarks" / "results"
-        out.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for r in rows:
-            r.pop("tail", None)
-        (out / f"scale-{stamp}.json").write_text(json.dumps(
-            {"cpus": cpus, "formats": args.to or "default", "uptime_start": up, "uptime_end": up_end,
-             "report": REPORT, "rows": rows}, indent=1, ensure_ascii=False), encoding="utf-8")
+        _save(rows, cpus, args, up, up_end, stamp)
         print(f"results: benchmarks/results/scale-{stamp}.json")
     finally:
         if not args.keep:
