@@ -258,6 +258,11 @@ def test_build_two_school_reports_one_clear_error_tracking_in_index(returned, pr
     assert "№27 мектеп-лицей" in html
     index = (project_copy / "output" / "index.html").read_text(encoding="utf-8")
     assert "Мектептердің есеп формалары" in index and "№37 мектеп" in index and "cell B3" in index
+    import json                 # a school's manifest names its own form, not the other schools'
+
+    doc = json.loads((project_copy / "output" / PERIOD / "school_project" / "astana-27-share.manifest.json")
+                     .read_text(encoding="utf-8"))
+    assert [k for k in doc["inputs"] if "/forms/" in k] == [f"data/raw/school_project/forms/{PERIOD}/astana-27-share.xlsx"]
 
 
 def test_city_report_is_keyed_on_the_school_reports_it_rolls_up(project_copy):

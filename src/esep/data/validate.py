@@ -879,8 +879,9 @@ def load_tables(spec) -> dict[str, pd.DataFrame]:
     return typed_tables(spec, loaded)
 
 
-def input_files(spec) -> list[Path]:
-    """The files that actually hold the report's raw data (CSV or workbook), for hashing."""
+def input_files(spec, forms: bool = True) -> list[Path]:
+    """The files that actually hold the report's raw data (CSV or workbook), for hashing;
+    ``forms=False``: without the returned school forms (one school's unit adds its own)."""
     out: list[Path] = []
     for rel in spec.inputs:
         relp = Path(rel)
@@ -897,9 +898,9 @@ def input_files(spec) -> list[Path]:
         out.append(sp)
     from esep.core.reports import FORMS_DIR  # returned school forms (esep.data.forms) are raw inputs too
 
-    forms = config.RAW_DIR / spec.name / FORMS_DIR
-    if forms.is_dir():
-        out.extend(p for p in sorted(forms.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$")))
+    folder = config.RAW_DIR / spec.name / FORMS_DIR
+    if forms and folder.is_dir():
+        out.extend(p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$")))
     return out
 
 
