@@ -372,3 +372,21 @@ def test_forms_are_read_once_per_content(returned, monkeypatch):
          sheets={"Іс-шаралар": [["семинар", "қалалық", "«G»"]]})               # №37 fixes its form
     fixed = {f.member_id: f for f in forms.read_forms(PERIOD)}
     assert opened == ["astana-37-share.xlsx"] and fixed["astana-37-share"].valid
+
+
+def test_many_forms_are_prepared_in_a_child_process(returned, monkeypatch):
+    """With many returned forms prepare runs in a forked child (the build process does not
+    keep the memory of reading them): the same processed tables; a data error comes back
+    as the build's error text."""
+    from esep.pipeline import build
+
+    monkeypatch.setattr(build, "IN_CHILD_FROM", 1)
+    spec = reports.get("school_project")
+    assert build.prepare_all([spec], force=True) == {}
+    members = pd.read_parquet(config.PROCESSED_DIR / "school_project/members.parquet")
+    assert {"astana-27-share", "astana-35-share"} <= set(members["member_id"])
+    assert "astana-37-share" not in set(members["member_id"])
+    with open(config.RAW_DIR / "school_project/members.csv", "a", encoding="utf-8") as fh:
+        fh.write("astana-99-share,2024-2025,Астана,astana-99,nope\n")
+    errors = build.prepare_all([spec], force=True)
+    assert "school_project" in errors and "members.csv" in errors["school_project"]
