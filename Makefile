@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.esep-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help fonts install browser report build test test-fast faults bench proof lab edit clean clean-all
+.PHONY: help fonts install browser report build test test-fast faults bench bench-scale proof lab edit clean clean-all
 
 help: ## List the targets with a one-line description
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ faults: install ## Fault tests: kill -9 mid-build and between renames, full disk
 bench: install ## Benchmark esep against the plain papermill + nbconvert loop, and the PDF engines
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_pdf.py
+
+bench-scale: install ## Scale benchmark: 100/300/1000 school reports from synthetic forms, local pool and Dask
+	$(BIN)/python benchmarks/bench_scale.py
 
 proof: install browser ## Contact sheets of every built report (PDF, HTML 1280/390 px) in output/proof/
 	$(BIN)/esep proof

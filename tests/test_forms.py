@@ -258,6 +258,11 @@ def test_build_two_school_reports_one_clear_error_tracking_in_index(returned, pr
     assert "№27 мектеп-лицей" in html
     index = (project_copy / "output" / "index.html").read_text(encoding="utf-8")
     assert "Мектептердің есеп формалары" in index and "№37 мектеп" in index and "cell B3" in index
+    import json                 # a school's manifest names its own form, not the other schools'
+
+    doc = json.loads((project_copy / "output" / PERIOD / "school_project" / "astana-27-share.manifest.json")
+                     .read_text(encoding="utf-8"))
+    assert [k for k in doc["inputs"] if "/forms/" in k] == [f"data/raw/school_project/forms/{PERIOD}/astana-27-share.xlsx"]
 
 
 def test_city_report_is_keyed_on_the_school_reports_it_rolls_up(project_copy):
@@ -449,3 +454,81 @@ def test_rollup_against_an_earlier_member_list_without_city_tables():
     assert list(rollup.coverage_table(cov.reset_index(), city=False).columns) == \
         ["project_name", "orgs_listed", "orgs_forms", "pupils_forms"]
     assert rollup.table_list(["5-кесте", "6-кесте", "7-кесте"]) == "5-, 6-, 7-кесте"
+
+
+# --- at scale (issue 14 item 6): a school's report keyed on its own form; forms read once -------
+
+def test_one_changed_form_makes_only_its_own_report_stale(returned):
+    """Each school's unit is keyed on its own form and its own rows (data/processed/
+    school_project/_units.json), not on every form: re-filling №35's form changes №35's
+    key and the summary's, never №27's; №27's key and manifest inputs name no other form."""
+    from esep.pipeline import cache
+
+    spec = reports.get("school_project")
+    (config.PARAMS_DIR / "school_project" / f"{PERIOD}.yaml").write_text(
+        f'period: "{PERIOD}"\nmember: ["all", "*"]\n', encoding="utf-8")
+
+    def keys():
+        cache.reset_memo()
+        prepare.prepare_report(spec)
+        units = {u.variant: u for u in params.units_for(spec, PERIOD)}
+        return units, {v: cache.unit_key(spec, u, ("html",)) for v, u in units.items()}
+
+    units, before = keys()
+    raw27 = before["astana-27-share"].inputs["raw"]
+    forms27 = [k for k in raw27 if "/forms/" in k]
+    assert forms27 == [f"data/raw/school_project/forms/{PERIOD}/astana-27-share.xlsx"]
+    assert "data/raw/school_project/events.csv" in raw27              # the shared CSVs stay in the key
+    assert len([k for k in before[None].inputs["raw"] if "/forms/" in k]) == 3   # the summary: every form
+    assert cache.unit_scope(spec, units[None]) is None
+
+    gen = config.OUTPUT_DIR / "forms" / PERIOD
+    inbox = config.RAW_DIR / "school_project" / "forms" / PERIOD
+    fill(gen / "astana-35-share.xlsx", inbox / "astana-35-share (1).xlsx",
+         passport=FORM_35["passport"], sheets={**FORM_35["sheets"], "Ұсыныстар": [["Жаңа ұсыныс"]]})
+    _, after = keys()
+    assert after["astana-27-share"].digest == before["astana-27-share"].digest
+    assert after["astana-35-share"].digest != before["astana-35-share"].digest
+    assert after[None].digest != before[None].digest
+    recs = pd.read_parquet(config.PROCESSED_DIR / "school_project/recommendations.parquet")
+    assert recs[recs["member_id"] == "astana-35-share"]["text"].tolist() == ["Жаңа ұсыныс"]
+
+
+def test_forms_are_read_once_per_content(returned, monkeypatch):
+    """A second read of the period's forms takes every form from the cache (no workbook is
+    opened); a changed form is read again; the results equal a fresh read's."""
+    from esep.data.forms import read
+
+    first = {f.member_id: (f.valid, [str(p) for p in f.problems]) for f in forms.read_forms(PERIOD)}
+    opened = []
+    real = read.read_form
+    monkeypatch.setattr(read, "read_form", lambda path, *a: opened.append(path.name) or real(path, *a))
+    read._memo.clear()
+    again = {f.member_id: (f.valid, [str(p) for p in f.problems]) for f in forms.read_forms(PERIOD)}
+    assert again == first and opened == []
+    light = {f.member_id: (f.valid, [str(p) for p in f.problems]) for f in forms.read_forms(PERIOD, light=True)}
+    assert light == first
+    gen = config.OUTPUT_DIR / "forms" / PERIOD
+    inbox = config.RAW_DIR / "school_project" / "forms" / PERIOD
+    fill(gen / "astana-37-share.xlsx", inbox / "astana-37-share.xlsx", passport={"school_name": "№37 мектеп"},
+         sheets={"Іс-шаралар": [["семинар", "қалалық", "«G»"]]})               # №37 fixes its form
+    fixed = {f.member_id: f for f in forms.read_forms(PERIOD)}
+    assert opened == ["astana-37-share.xlsx"] and fixed["astana-37-share"].valid
+
+
+def test_many_forms_are_prepared_in_a_child_process(returned, monkeypatch):
+    """With many returned forms prepare runs in a forked child (the build process does not
+    keep the memory of reading them): the same processed tables; a data error comes back
+    as the build's error text."""
+    from esep.pipeline import build
+
+    monkeypatch.setattr(build, "IN_CHILD_FROM", 1)
+    spec = reports.get("school_project")
+    assert build.prepare_all([spec], force=True) == {}
+    members = pd.read_parquet(config.PROCESSED_DIR / "school_project/members.parquet")
+    assert {"astana-27-share", "astana-35-share"} <= set(members["member_id"])
+    assert "astana-37-share" not in set(members["member_id"])
+    with open(config.RAW_DIR / "school_project/members.csv", "a", encoding="utf-8") as fh:
+        fh.write("astana-99-share,2024-2025,Астана,astana-99,nope\n")
+    errors = build.prepare_all([spec], force=True)
+    assert "school_project" in errors and "members.csv" in errors["school_project"]

@@ -50,6 +50,7 @@ def prepare_report(spec: ReportSpec) -> list[Path]:
         out = spec.processed_path(rel)
         atomic_write_parquet(df, out)
         written.append(out)
+    forms.write_units(spec.name, tables)   # per-school digests: a school's report keyed on its own rows
     return written
 
 

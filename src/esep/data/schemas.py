@@ -136,9 +136,27 @@ def schema_path(report: str) -> Path:
     return config.RAW_DIR / report / "schema.yaml"
 
 
+_loaded: dict[str, tuple] = {}   # path -> ((mtime_ns, size, root), Schema): YAML parsing is slow
+
+
 def load(report: str) -> Schema:
-    """The report's schema; an empty one (basic checks only) if it has no schema file."""
+    """The report's schema; an empty one (basic checks only) if it has no schema file.
+    Parsed once per version of the file (every school form is checked against it)."""
     path = schema_path(report)
+    try:
+        st = path.stat()
+    except OSError:
+        return Schema(report, None)
+    sig = (st.st_mtime_ns, st.st_size, str(config.ROOT))
+    hit = _loaded.get(str(path))
+    if hit is not None and hit[0] == sig:
+        return hit[1]
+    out = _load(report, path)
+    _loaded[str(path)] = (sig, out)
+    return out
+
+
+def _load(report: str, path: Path) -> Schema:
     if not path.is_file():
         return Schema(report, None)
     rel = _rel(path)

@@ -231,6 +231,8 @@ def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
     never saved (openpyxl would read it as empty)."""
     from openpyxl import load_workbook
 
+    if not _has_formula_cells(path):
+        return []     # the usual case: no formula at all, no need to load the workbook twice more
     try:
         fwb = load_workbook(path, read_only=True, data_only=False)
         vwb = load_workbook(path, read_only=True, data_only=True)
@@ -249,6 +251,24 @@ def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
         fwb.close()
         vwb.close()
     return out
+
+
+def _has_formula_cells(path: Path) -> bool:
+    """Does any worksheet of the workbook hold a formula (an ``<f>`` element)? A scan of
+    the sheets' XML inside the zip, much cheaper than loading the workbook; True when
+    unsure (not a zip, unreadable), so the full check still runs then."""
+    import re
+    import zipfile
+
+    pattern = re.compile(rb"<(?:\w+:)?f[\s>/]")
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml") and pattern.search(z.read(name)):
+                    return True
+    except Exception:  # noqa: BLE001 - let the full check decide
+        return True
+    return False
 
 
 def _cell_text(cell) -> str:
@@ -505,10 +525,58 @@ def check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, S
     return _check_values(frame, table, sources) + check_period_kind(frame, table, sources)
 
 
+def _all_valid(frame: pd.DataFrame, table: schemas.Table, present: list[str]) -> bool:
+    """True when the pandera schema of :func:`schemas.build_pandera` surely finds nothing
+    (plain Python over a small frame: a school form's sheet); False when unsure, and the
+    pandera check then words every problem exactly as before."""
+    import re
+
+    if len(frame) > 2000:
+        return False
+    for name in present:
+        col = table.columns[name]
+        s = frame[name]
+        if s.dtype != object:
+            return False
+        vals = [None if v is None or (isinstance(v, float) and v != v) else v for v in s.tolist()]
+        if any(v is not None and not isinstance(v, (str, int, float)) for v in vals):
+            return False
+        if col.required and any(v is None for v in vals):
+            return False
+        given = [v for v in vals if v is not None]
+        if col.allowed is not None and any(v not in col.allowed for v in given):
+            return False
+        if col.numeric and (col.lower is not None or col.max is not None):
+            try:
+                nums = [float(v) for v in given]
+            except (TypeError, ValueError):
+                return False
+            if col.lower is not None and any(not x >= col.lower for x in nums):
+                return False
+            if col.max is not None and any(not x <= col.max for x in nums):
+                return False
+        pat = col.pattern or {"slug": schemas.SLUG_RE, "period": schemas.PERIOD_RE,
+                              "date": schemas.DATE_RE}.get(col.type)
+        if pat:
+            rx = re.compile(pat)
+            if any(not rx.match(str(v)) for v in given):
+                return False
+    key = [k for k in table.key if k in present]
+    if key and len(key) == len(table.key):
+        rows = list(zip(*(frame[k].tolist() for k in key)))
+        if any(any(v is None or (isinstance(v, float) and v != v) for v in r) for r in rows):
+            return False
+        if len(set(rows)) != len(rows):
+            return False
+    return True
+
+
 def _check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
+    present = [c for c in table.columns if c in frame.columns]
+    if _all_valid(frame, table, present):
+        return []
     import pandera.pandas as pa
 
-    present = [c for c in table.columns if c in frame.columns]
     schema = schemas.build_pandera(table, present)
     try:
         schema.validate(frame[present], lazy=True)
@@ -739,8 +807,48 @@ def coerce(df: pd.DataFrame, rel: str, text_columns=None) -> pd.DataFrame:
     return out
 
 
-def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
-    """Frames for data/processed (same dtypes as :func:`coerce` on plain CSV text)."""
+_NO_FILL = object()
+
+
+def stack(frames: list[pd.DataFrame], fill=_NO_FILL) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` (``fill``: then ``.reindex(columns=union,
+    fill_value=fill)`` of each frame first). Many small frames (one per school form) are
+    stacked column by column: the same frame, far faster than pandas' general concat,
+    whose cost per frame grows with the frames' column sets."""
+    if len(frames) == 1 and fill is _NO_FILL:
+        return frames[0]
+    cols = list(dict.fromkeys(c for f in frames for c in f.columns))
+    unique = all(f.columns.is_unique for f in frames)
+    if len(frames) <= 8 or not unique:
+        if fill is not _NO_FILL:
+            frames = [f.reindex(columns=cols, fill_value=fill) for f in frames]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    import numpy as np
+
+    data = {}
+    for c in cols:
+        parts, dts = [], set()
+        for f in frames:
+            if c in f.columns:
+                a = f[c].to_numpy()
+                dts.add(a.dtype)
+            else:
+                a = np.full(len(f), np.nan if fill is _NO_FILL else fill, dtype=object)
+                dts.add(None)
+            parts.append(a)
+        if len(dts) == 1 and None not in dts and (next(iter(dts)) == object or next(iter(dts)).kind in "iufb"):
+            data[c] = np.concatenate(parts)
+        elif all(d is None or d == object for d in dts):
+            data[c] = np.concatenate([p.astype(object, copy=False) for p in parts])
+        else:
+            return pd.concat([f.reindex(columns=cols, fill_value=fill) if fill is not _NO_FILL else f
+                              for f in frames], ignore_index=True)
+    return pd.DataFrame(data, columns=cols)
+
+
+def typed_tables(spec, loaded: Loaded, texts: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Frames for data/processed (same dtypes as :func:`coerce` on plain CSV text).
+    ``texts``: a table's text rows already stacked (stem -> frame), e.g. the school forms'."""
     out = {}
     for rel in spec.inputs:
         stem = Path(rel).stem
@@ -748,7 +856,7 @@ def typed_tables(spec, loaded: Loaded) -> dict[str, pd.DataFrame]:
         if not srcs:
             continue
         table = loaded.schema.tables.get(stem)
-        text = pd.concat([s.frame for s in srcs], ignore_index=True) if len(srcs) > 1 else srcs[0].frame
+        text = texts[stem] if texts and stem in texts else stack([s.frame for s in srcs])
         text = text.copy()
         if table is not None:
             for name, col in table.columns.items():
@@ -771,8 +879,9 @@ def load_tables(spec) -> dict[str, pd.DataFrame]:
     return typed_tables(spec, loaded)
 
 
-def input_files(spec) -> list[Path]:
-    """The files that actually hold the report's raw data (CSV or workbook), for hashing."""
+def input_files(spec, forms: bool = True) -> list[Path]:
+    """The files that actually hold the report's raw data (CSV or workbook), for hashing;
+    ``forms=False``: without the returned school forms (one school's unit adds its own)."""
     out: list[Path] = []
     for rel in spec.inputs:
         relp = Path(rel)
@@ -792,9 +901,9 @@ def input_files(spec) -> list[Path]:
         out.append(decisions)
     from esep.core.reports import FORMS_DIR  # returned school forms (esep.data.forms) are raw inputs too
 
-    forms = config.RAW_DIR / spec.name / FORMS_DIR
-    if forms.is_dir():
-        out.extend(p for p in sorted(forms.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$")))
+    folder = config.RAW_DIR / spec.name / FORMS_DIR
+    if forms and folder.is_dir():
+        out.extend(p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$")))
     return out
 
 

@@ -152,12 +152,78 @@ def unit_inputs(spec, unit) -> dict[str, dict[str, str]]:
                                       .encode()).hexdigest()
     narrative = {rel(p): sha256_file(p) for p in narrative_paths(unit) if p.is_file()}
     raw, processed = raw_hashes(spec), processed_hashes(spec)
+    scope = unit_scope(spec, unit)
+    if scope is not None:  # one school's report: its own form and its own rows (see unit_scope)
+        raw = {k: v for k, v in raw.items() if keeps(scope, k)}
+        processed = {f"{rel(config.PROCESSED_DIR / spec.name)}/ (rows of {unit.variant})": scope["digest"]}
     for used in used_specs(spec):  # reports whose data this one rolls up (spec key `uses`)
         raw = {**raw, **raw_hashes(used)}
         processed = {**processed, **{rel(p): sha256_file(p) for p in
                                      sorted((config.PROCESSED_DIR / used.name).glob("*.parquet"))}}
     return {"template": template, "params": params, "raw": raw,
             "processed": processed, "narrative": narrative, "code": code_hashes(spec)}
+
+
+UNITS_FILE = "_units.json"   # = esep.data.forms.layout.UNITS_FILE (not imported: pandas)
+_units_memo: dict[str, tuple] = {}
+_forms_memo: dict[str, tuple] = {}
+
+
+def unit_scope(spec, unit) -> dict | None:
+    """What one school's report reads, when its report's prepare recorded it
+    (``data/processed/<report>/_units.json``, written for school_project by
+    :func:`esep.data.forms.write_units`): ``{"digest": sha256 of the school's own rows
+    (and its school's and project's rows), "forms": the period's returned forms folder,
+    "own": the school's own form files}``; None for any other unit (the summary, a unit
+    with no rows, another report), which keeps the whole raw folder and every processed
+    file in its key. With it, one school's new or changed form makes only that school's
+    report (and the summary) stale, and a unit's key and manifest do not grow with the
+    number of forms."""
+    if not unit.variant:
+        return None
+    path = config.PROCESSED_DIR / spec.name / UNITS_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    sig = (st.st_mtime_ns, st.st_size)
+    hit = _units_memo.get(spec.name)
+    if hit is None or hit[0] != sig:
+        try:
+            units = json.loads(path.read_text(encoding="utf-8")).get("units") or {}
+        except (OSError, ValueError, AttributeError):
+            units = {}
+        hit = (sig, units)
+        _units_memo[spec.name] = hit
+    digest = hit[1].get(f"{unit.period}/{unit.variant}")
+    if digest is None:
+        return None
+    from esep.core.reports import FORMS_DIR, form_member
+
+    folder = config.RAW_DIR / spec.name / FORMS_DIR
+    forms = rel(folder) + "/"
+    here = folder / unit.period
+    try:
+        dsig = here.stat().st_mtime_ns
+    except OSError:
+        dsig = None
+    seen = _forms_memo.get(str(here))
+    if seen is None or seen[0] != dsig:
+        by_member: dict[str, set] = {}
+        if dsig is not None:
+            for name in os.listdir(here):
+                m = form_member(name)
+                if m and (here / name).is_file():
+                    by_member.setdefault(m, set()).add(f"{forms}{unit.period}/{name}")
+        seen = (dsig, by_member)
+        _forms_memo[str(here)] = seen
+    return {"digest": digest, "forms": forms, "own": seen[1].get(unit.variant, set())}
+
+
+def keeps(scope: dict | None, label: str) -> bool:
+    """Is the raw file ``label`` (a project-relative path) an input of the scoped unit?
+    Every raw file but the other schools' returned forms."""
+    return scope is None or not label.startswith(scope["forms"]) or label in scope["own"]
 
 
 def used_specs(spec) -> list:

@@ -139,8 +139,13 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",), quality: list |
         nb = nbformat.read(str(tmp_nb), as_version=4)
         from esep.data.validate import input_files
 
-        inputs = input_files(spec)  # the files that hold the raw data: CSV, a table's .xlsx or the report's workbook
-        from esep.pipeline.cache import used_specs
+        from esep.pipeline.cache import unit_scope, used_specs
+
+        scope = unit_scope(spec, unit)  # one school's report: its own form, not every school's
+        # the files that hold the raw data: CSV, a table's .xlsx or the report's workbook
+        inputs = input_files(spec, forms=scope is None)
+        if scope is not None:
+            inputs += [config.ROOT / label for label in sorted(scope["own"])]
 
         for used in used_specs(spec):  # reports it rolls up (spec key `uses`): their raw files too
             inputs += [p for p in input_files(used) if p not in inputs]

@@ -42,12 +42,14 @@ from esep.data.forms.layout import (FORM_TABLES, MEMBERS_FROM, NOTE_SHEET, PASSP
                                     short_name, slug)
 from esep.data.forms.write import ensure_params, generate, instructions, write_form
 from esep.data.forms.read import Form, FormProblem, form_periods, forms_dir, read_form, read_forms
-from esep.data.forms.intake import check_unit, status_path, tables_with_forms, write_status
+from esep.data.forms.intake import (check_unit, status_path, tables_with_forms, unit_digests, units_path,
+                                    write_status, write_units)
 from esep.data.forms.track import STATE_KK, TRACK_COLUMNS, tracking, tracking_summary
 
 __all__ = ["FORM_TABLES", "MEMBERS_FROM", "NOTE_SHEET", "PASSPORT", "PASSPORT_FIELDS", "REPORT", "SHEETS",
            "list_period", "members", "school_identity", "school_schema", "short_name", "slug",
            "ensure_params", "generate", "instructions", "write_form",
            "Form", "FormProblem", "form_periods", "forms_dir", "read_form", "read_forms",
-           "check_unit", "status_path", "tables_with_forms", "write_status",
+           "check_unit", "status_path", "tables_with_forms", "unit_digests", "units_path", "write_status",
+           "write_units",
            "STATE_KK", "TRACK_COLUMNS", "tracking", "tracking_summary"]

@@ -21,6 +21,7 @@ EVENTS_FROM = "city_innovation/events.csv"
 NOTE_SHEET = "Нұсқаулық"
 PASSPORT = "Паспорт"
 STATUS_FILE = "_forms.json"          # data/processed/<report>/: what prepare used
+UNITS_FILE = "_units.json"           # data/processed/<report>/: a digest of what each school's report reads
 ROWS = 60                            # rows prepared with drop-downs on each table sheet
 FIX = ("Түзетіп, файлды сол қалтаға қайта сақтаңыз / fix the cell, save the form in the same "
        "folder and run the command again.")

@@ -248,9 +248,17 @@ def form_periods(report: str = REPORT) -> list[str]:
     return sorted(out)
 
 
-def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None = None) -> list[Form]:
+def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None = None,
+               light: bool = False) -> list[Form]:
     """Every file in ``forms/<period>/``, each checked on its own; then the forms that would
-    repeat a report already in the data (``existing``: members.csv rows) or another form."""
+    repeat a report already in the data (``existing``: members.csv rows) or another form.
+
+    A form is read once per content: the result of :func:`read_form` is kept in
+    ``output/.esep/cache/forms/`` under a key of the file's bytes, its name and place, the
+    period, its member's row of the member list and the code and schema that read it
+    (:func:`form_key`), so prepare, ``esep status`` and the index re-read only the forms
+    that changed. Many forms not read yet are read by a few processes at once. ``light``:
+    each form's member and problems only, without its rows (tracking: cheaper to load)."""
     folder = forms_dir(report) / period
     if not folder.is_dir():
         return []
@@ -259,8 +267,8 @@ def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None 
     except EsepError:
         roster = None
     schema = school_schema()
-    out = [read_form(p, period, roster, schema) for p in sorted(folder.iterdir())
-           if p.is_file() and not p.name.startswith((".", "~$"))]
+    files = [p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith((".", "~$"))]
+    out = _read_cached(files, period, roster, schema, light)
     have = set()
     if existing is not None and len(existing):
         have = {(str(r["member_id"]), str(r["period"])) for _, r in existing.iterrows()}
@@ -279,4 +287,150 @@ def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None 
                 others = ", ".join(g.path.name for g in fs if g is not f)
                 f.problems.insert(0, FormProblem(validate._rel(f.path), f"the same school and project is also "
                                   f"sent as {others}; keep one file", PASSPORT, cell, "Форманың коды", mid))
+    return out
+
+
+# --- reading each form once per content ----------------------------------------------------------
+
+CACHE_VERSION = 1
+PARALLEL_FROM = 24          # forms not read yet from which a pool of processes reads them
+_memo: dict[str, bytes] = {}     # key.meta -> pickled light Form (this process)
+_code_sig: list[str] = []
+
+
+def _code_signature() -> str:
+    """The code and schema that decide how a form reads (this package, validate, schemas)."""
+    import hashlib
+
+    if not _code_sig:
+        h = hashlib.sha256()
+        here = Path(__file__).parent
+        for f in [*sorted(here.glob("*.py")), Path(validate.__file__), Path(schemas.__file__)]:
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+        _code_sig.append(h.hexdigest())
+    sp = schemas.schema_path(REPORT)
+    return _code_sig[0] + (":" + _sha(sp) if sp.is_file() else "")
+
+
+def _sha(path: Path) -> str:
+    from esep.core.fsutil import sha256_file
+
+    return sha256_file(path)
+
+
+def _roster_rows(roster: pd.DataFrame | None) -> dict | None:
+    """member_id -> its rows of the member list as plain text (one pass over the list)."""
+    if roster is None:
+        return None
+    out: dict[str, list] = {}
+    for r in roster.to_dict("records"):
+        out.setdefault(r["member_id"], []).append({k: (None if _blank(v) else str(v)) for k, v in r.items()})
+    return out
+
+
+def form_key(path: Path, period: str, rows: dict | None) -> str:
+    """What a form's reading depends on: its bytes, its path, the period, its member's rows
+    of the member list (``rows``: :func:`_roster_rows`; None: no list) and the code and
+    schema that read it."""
+    import hashlib
+    import json
+
+    row = None if rows is None else rows.get(form_member(path.name), [])
+    blob = json.dumps([CACHE_VERSION, _code_signature(), str(path), period, _sha(path), row],
+                      ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _cache_path(key: str, light: bool = False) -> Path:
+    return config.STATE_DIR / "cache" / "forms" / key[:2] / f"{key}{'.meta' if light else ''}.pickle"
+
+
+def _load_cached(key: str, light: bool = False) -> Form | None:
+    """The form read earlier under ``key`` (a fresh object each time: callers add problems
+    to it); ``light``: its member and problems only (no rows: what tracking needs)."""
+    import pickle
+
+    mkey = key + (".meta" if light else "")
+    blob = _memo.get(mkey)
+    if blob is None:
+        try:
+            blob = _cache_path(key, light).read_bytes()
+        except OSError:
+            return None
+    try:
+        form = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - unreadable: read the form again
+        return None
+    if light:
+        _memo[mkey] = blob
+    return form if isinstance(form, Form) else None
+
+
+def _write(path: Path, blob: bytes) -> None:
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+    except OSError:
+        pass          # a read-only output/: the form is read again next time, nothing else changes
+
+
+def _store(key: str, blob: bytes, form: Form) -> None:
+    import pickle
+
+    meta = pickle.dumps(Form(form.path, form.period, form.member_id, list(form.problems)),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    _memo[key + ".meta"] = meta          # (rows are read from disk when needed: memory stays flat)
+    _write(_cache_path(key), blob)
+    _write(_cache_path(key, True), meta)
+
+
+_job: dict = {}    # what forked readers need (set before the pool forks)
+
+
+def _read_one(path: str) -> bytes:
+    import pickle
+
+    form = read_form(Path(path), _job["period"], _job["roster"], _job["schema"])
+    return pickle.dumps(form, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _read_cached(files: list[Path], period: str, roster, schema, light: bool = False) -> list[Form]:
+    import pickle
+
+    rows = _roster_rows(roster)
+    keys = [form_key(p, period, rows) for p in files]
+    out: list[Form | None] = [_load_cached(k, light) for k in keys]
+    todo = [i for i, f in enumerate(out) if f is None]
+    if not todo:
+        return out
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    blobs = None
+    if len(todo) >= PARALLEL_FROM and cores > 1:
+        try:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            _job.update(period=period, roster=roster, schema=schema)
+            with ProcessPoolExecutor(min(cores, 4), mp_context=mp.get_context("fork")) as pool:
+                blobs = list(pool.map(_read_one, [str(files[i]) for i in todo], chunksize=8))
+        except Exception:  # noqa: BLE001 - no pool here (a daemon process...): read them one by one
+            blobs = None
+        finally:
+            _job.clear()
+    if blobs is None:
+        blobs = [pickle.dumps(read_form(files[i], period, roster, schema), protocol=pickle.HIGHEST_PROTOCOL)
+                 for i in todo]
+    for i, blob in zip(todo, blobs):
+        form = pickle.loads(blob)
+        _store(keys[i], blob, form)
+        out[i] = Form(form.path, form.period, form.member_id, form.problems) if light else form
     return out

@@ -31,7 +31,7 @@ def tracking(period: str | None = None, report: str = REPORT) -> pd.DataFrame:
             roster = members(p)
         except EsepError:
             roster = pd.DataFrame(columns=["member_id", "member_name", "project_key", "project_name"])
-        forms = read_forms(p, report, existing)
+        forms = read_forms(p, report, existing, light=True)
         by_member: dict[str, Form] = {}
         for f in forms:
             if f.member_id and (f.member_id not in by_member or f.valid):
