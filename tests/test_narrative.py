@@ -348,3 +348,12 @@ def test_corrections_marks_are_numbered_in_reading_order():
         ("1", "1", "ұйымдар"), ("2", "2", "жобалар"), ("3", "3", "белгісіз")]
     assert 'data-declared="74">75<sup' in out.split("және")[0]      # the mark stays on its figure
     assert renumber_marks(out) == out                               # already in order: unchanged
+    # numbers of different lengths (mark 12 read first, then 3): the rows stay whole
+    many = "".join(row(n, f"қатар {n}") for n in range(1, 13))
+    page = f"<p>{mark_html('9', '8', 12)} {mark_html('5', '4', 3)}</p><table><tbody>{many}</tbody></table>"
+    out = renumber_marks(page)
+    rows = re.findall(r'<tr id="esep-corr-(\d+)"><td class="num">(\d+)</td><td class="text">([^<]*)</td></tr>', out)
+    assert len(rows) == 12 and out.count("<tr") == 12 and out.count("</tr>") == 12
+    table = out[out.index("<table>"):]
+    assert table.startswith("<table><tbody><tr id=") and table.endswith("</tr></tbody></table>")
+    assert rows[:2] == [("1", "1", "қатар 12"), ("2", "2", "қатар 3")]

@@ -119,9 +119,10 @@ def renumber_marks(page: str) -> str:
         return m.group(0) if n is None else f"{m.group(1)}{n}{m.group(3)}{n}{m.group(5)}"
 
     page = _MARK_RE.sub(mark, page)
+    rows = list(_CORR_ROW_RE.finditer(page))        # offsets after the marks' new numbers
     if rows:
         start, end = rows[0].start(), rows[-1].end()
-        if all(rows[i].end() <= rows[i + 1].start() for i in range(len(rows) - 1)):
+        if all(not page[rows[i].end():rows[i + 1].start()].strip() for i in range(len(rows) - 1)):
             ranked = sorted(rows, key=lambda m: order[m.group(1)])
             body = []
             for m in ranked:
