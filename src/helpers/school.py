@@ -2,108 +2,28 @@
 one innovation project, seed 002).
 
 DataFrame (or plain values) in, a new DataFrame, dict or text out; inputs are never
-mutated; no file I/O. Also two small Kazakh grammar helpers the report's headings and
-sentences need: :func:`locative` (a school's name "in" it) and :func:`numeral_case` (the
-case ending after a number, which follows the number's spoken form: 89-ға, 84-і, 36-ны).
-A general grammar module is planned; until then these live here.
+mutated; no file I/O. The two Kazakh forms the report's headings and sentences need,
+:func:`locative` (a school's name "in" it) and :func:`numeral_case` (89-ға, 84-і, 36-ны),
+are thin wrappers over :mod:`helpers.kazakh`, the one home of the grammar.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from . import fmt
+from . import fmt, kazakh
 from .tables import TOTAL, declared, parts, with_total
 
-# --- Kazakh: vowel harmony and case endings ---------------------------------------
-
-BACK = set("аоұыя")
-FRONT = set("әеөүіэи")
-VOWELS = BACK | FRONT | set("уюё")
-VOICELESS = set("пфкқтсшщхцчһбвгд")   # б/в/г/д are devoiced at a word's end: клубқа
-NASAL = set("мнң")
-
-UNITS = ["нөл", "бір", "екі", "үш", "төрт", "бес", "алты", "жеті", "сегіз", "тоғыз"]
-TENS = ["", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан"]
-
-# case -> final sound class -> (back, front)
-SUFFIXES: dict[str, dict[str, tuple[str, str]]] = {
-    "dat": {"vowel": ("ға", "ге"), "voiced": ("ға", "ге"), "nasal": ("ға", "ге"), "voiceless": ("қа", "ке")},
-    "loc": {"vowel": ("да", "де"), "voiced": ("да", "де"), "nasal": ("да", "де"), "voiceless": ("та", "те")},
-    "acc": {"vowel": ("ны", "ні"), "voiced": ("ды", "ді"), "nasal": ("ды", "ді"), "voiceless": ("ты", "ті")},
-    "gen": {"vowel": ("ның", "нің"), "voiced": ("дың", "дің"), "nasal": ("ның", "нің"),
-            "voiceless": ("тың", "тің")},
-    "abl": {"vowel": ("дан", "ден"), "voiced": ("дан", "ден"), "nasal": ("нан", "нен"),
-            "voiceless": ("тан", "тен")},
-    "poss": {"vowel": ("сы", "сі"), "voiced": ("ы", "і"), "nasal": ("ы", "і"), "voiceless": ("ы", "і")},
-}
-# after the 3rd-person possessive (гимназиясы, мектебі) the case ending takes an н
-AFTER_POSSESSIVE = {"dat": ("на", "не"), "loc": ("нда", "нде"), "acc": ("н", "н"),
-                    "gen": ("ның", "нің"), "abl": ("нан", "нен")}
-
-
-def _is_front(word: str) -> bool:
-    for ch in reversed(word.lower()):
-        if ch in BACK:
-            return False
-        if ch in FRONT:
-            return True
-    return False
-
-
-def _final_class(word: str) -> str:
-    ch = word.lower()[-1]
-    if ch in VOWELS - {"у"}:           # у ends a word like a consonant: елуге, елуді, оқуы
-        return "vowel"
-    if ch in NASAL:
-        return "nasal"
-    if ch in VOICELESS:
-        return "voiceless"
-    return "voiced"
-
-
-def suffix(word: str, case: str) -> str:
-    """The case ending for ``word``: ``suffix("тоғыз", "dat") == "ға"``.
-
-    ``case``: ``dat`` (-ға), ``loc`` (-да), ``acc`` (-ны), ``gen`` (-ның), ``abl`` (-дан)
-    or ``poss`` (3rd-person possessive, -сы/-і).
-    """
-    if case not in SUFFIXES:
-        raise ValueError(f"case must be one of {sorted(SUFFIXES)}, got {case!r}")
-    back, front = SUFFIXES[case][_final_class(word)]
-    return front if _is_front(word) else back
-
-
-def spoken_last_word(value: Any, decimals: int = 0) -> str:
-    """The last word of the number read aloud in Kazakh: 89 -> тоғыз, 80 -> сексен,
-    100 -> жүз, 2000 -> мың; with decimals the fraction is read last (80,5 -> бес)."""
-    d = fmt.round_half_up(value, decimals)
-    whole, _, frac = f"{abs(d):.{decimals}f}".partition(".")
-    n = int(frac) if frac and int(frac) else int(whole)
-    if n == 0:
-        return UNITS[0]
-    if n % 10:
-        return UNITS[n % 10]
-    if n % 100:
-        return TENS[(n % 100) // 10]
-    if n % 1000:
-        return "жүз"
-    if n % 10**6:
-        return "мың"
-    if n % 10**9:
-        return "миллион"
-    return "миллиард"
-
+# --- Kazakh: the report's two grammar needs, from helpers.kazakh (one home) --------------
 
 def numeral_case(value: Any, case: str, *, percent: bool = False, decimals: int = 0) -> str:
     """A number in Kazakh print with its case ending: ``numeral_case(89, "dat") == "89-ға"``,
     ``(84, "poss") -> "84-і"``, ``(36, "acc") -> "36-ны"``, ``(84, "dat", percent=True)``
-    -> ``"84%-ға"`` (read "пайызға"), ``(22645, "loc") -> "22 645-те"``."""
-    word = "пайыз" if percent else spoken_last_word(value, decimals)
-    shown = fmt.pct(value, decimals) if percent else fmt.num(value, decimals)
-    return f"{shown}-{suffix(word, case)}"
+    -> ``"84%-ға"`` (read "пайызға"), ``(22645, "loc") -> "22 645-те"``
+    (:func:`helpers.kazakh.numeral`)."""
+    return kazakh.numeral(value, case, decimals=decimals, pct=percent)
 
 
 def locative(name: str) -> str:
@@ -112,20 +32,17 @@ def locative(name: str) -> str:
 
     A name ending in ы/і is taken to end with the 3rd-person possessive (the usual form of
     an official school name) and takes -нда/-нде; a name ending in digits follows the
-    spoken number.
+    spoken number (:mod:`helpers.kazakh`).
     """
     name = name.rstrip()
     if not name:
         raise ValueError("locative(): empty name")
     last = name.split()[-1]
-    digits = "".join(ch for ch in reversed(last) if ch.isdigit())[::-1]
+    head = name[: len(name) - len(last)]
     if last[-1].isdigit():
-        word = spoken_last_word(int(digits))
-        return f"{name}-{suffix(word, 'loc')}"
-    if last[-1].lower() in "ыі":
-        back, front = AFTER_POSSESSIVE["loc"]
-        return name + (front if _is_front(last) else back)
-    return name + suffix(last, "loc")
+        digits = "".join(ch for ch in reversed(last) if ch.isdigit())[::-1]
+        return f"{name}-{kazakh.ending(kazakh.last_spoken_word(digits), 'loc')}"
+    return head + kazakh.inflect(last, "loc", possessive=last[-1].lower() in "ыі")
 
 
 # --- the member (school x project x period) ----------------------------------------
@@ -392,7 +309,7 @@ def course_phrase(courses: pd.DataFrame, noun: str = "мұғалім") -> str:
     joined by "; " (``-`` when there is none)."""
     pieces = []
     for course, role, n in zip(courses["course"], courses["role"], courses["teachers"]):
-        who = f" {role}{suffix(str(role), 'poss')}" if not fmt.is_missing(role) else ""
+        who = f" {kazakh.inflect(str(role), 'poss')}" if not fmt.is_missing(role) else ""
         pieces.append(f"{course}{who} – {fmt.num(n)} {noun}")
     return "; ".join(pieces) if pieces else fmt.DASH
 
