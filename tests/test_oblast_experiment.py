@@ -11,6 +11,7 @@ import pytest
 
 from helpers import oblast as ob
 from helpers import tables
+from reportrun import cached_runner, prepared_project
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT = "oblast_experiment"
@@ -171,50 +172,17 @@ def test_raw_districts_have_unique_ascii_slugs():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A scratch project with this report's notebook, params and raw data, prepared by esep."""
-    root = tmp_path_factory.mktemp("oblast_project")
-    (root / "notebooks").mkdir()
-    for f in (f"{REPORT}.ipynb", f"{REPORT}.report.yaml"):
-        shutil.copy(REPO / "notebooks" / f, root / "notebooks" / f)
-    shutil.copytree(REPO / "params" / REPORT, root / "params" / REPORT)
-    shutil.copytree(RAW, root / "data" / "raw" / REPORT)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ESEP_ROOT", str(root))
-        from esep.data import prepare
-        from esep.core import reports
-        prepare.prepare_report(reports.get(REPORT))
+    with prepared_project(tmp_path_factory.mktemp("oblast_project"), REPORT) as root:
         yield root
 
 
 @pytest.fixture(scope="module")
 def run(project):
     """Execute the notebook once per parameter set; return its scraps as plain values."""
-    import papermill as pm
     import scrapbook as sb
 
-    cache: dict = {}
-    paths: dict = {}
-
-    def _run(**params):
-        key = tuple(sorted(params.items()))
-        if key not in cache:
-            out = project / "out" / ("_".join(f"{v}" for _, v in key) + ".ipynb")
-            paths[key] = out
-            out.parent.mkdir(exist_ok=True)
-            old = os.environ.get("ESEP_ROOT")
-            os.environ["ESEP_ROOT"] = str(project)
-            try:
-                pm.execute_notebook(str(project / "notebooks" / f"{REPORT}.ipynb"), str(out),
-                                    parameters=params, kernel_name="python3", progress_bar=False)
-            finally:
-                if old is None:
-                    os.environ.pop("ESEP_ROOT", None)
-                else:
-                    os.environ["ESEP_ROOT"] = old
-            cache[key] = {k: v.data for k, v in sb.read_notebook(str(out)).scraps.items()}
-        return cache[key]
-
-    _run.path = lambda **params: (_run(**params), paths[tuple(sorted(params.items()))])[1]
-    return _run
+    return cached_runner(project, REPORT,
+                         lambda out: {k: v.data for k, v in sb.read_notebook(str(out)).scraps.items()})
 
 
 SEED_CATEGORIES = {  # БЛАРЫҒЫ row of «ПЕДАГОГ КАДРЛАРДЫҢ САПАЛЫҚ ҚҰРАМЫ»

@@ -5,14 +5,13 @@ the values read from the raw data (and, where that is the point, the seed's prin
 Unit tests of helpers.school: tests/test_helpers_school.py."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from helpers import tables
+from reportrun import cached_runner, prepared_project
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT = "school_project"
@@ -113,49 +112,18 @@ def test_expand_picks_up_a_new_member_from_the_data(project_copy):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A scratch project with this report's notebook, params and raw data, prepared by esep."""
-    root = tmp_path_factory.mktemp("school_project")
-    (root / "notebooks").mkdir()
-    for f in (f"{REPORT}.ipynb", f"{REPORT}.report.yaml"):
-        shutil.copy(REPO / "notebooks" / f, root / "notebooks" / f)
-    shutil.copytree(REPO / "params" / REPORT, root / "params" / REPORT)
-    shutil.copytree(RAW, root / "data" / "raw" / REPORT)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ESEP_ROOT", str(root))
-        from esep.data import prepare
-        from esep.core import reports
-        prepare.prepare_report(reports.get(REPORT))
+    with prepared_project(tmp_path_factory.mktemp("school_project"), REPORT) as root:
         yield root
 
 
 @pytest.fixture(scope="module")
 def run(project):
     """Execute the notebook once per parameter set; return its scraps as plain values."""
-    import papermill as pm
+    import nbformat
 
     from esep.notebook.scraps import read_scraps
 
-    cache: dict = {}
-
-    def _run(**params):
-        key = tuple(sorted(params.items()))
-        if key not in cache:
-            out = project / "out" / ("_".join(f"{v}" for _, v in key) + ".ipynb")
-            out.parent.mkdir(exist_ok=True)
-            old = os.environ.get("ESEP_ROOT")
-            os.environ["ESEP_ROOT"] = str(project)
-            try:
-                pm.execute_notebook(str(project / "notebooks" / f"{REPORT}.ipynb"), str(out),
-                                    parameters=params, kernel_name="python3", progress_bar=False)
-            finally:
-                if old is None:
-                    os.environ.pop("ESEP_ROOT", None)
-                else:
-                    os.environ["ESEP_ROOT"] = old
-            import nbformat
-            cache[key] = read_scraps(nbformat.read(str(out), as_version=4))
-        return cache[key]
-
-    return _run
+    return cached_runner(project, REPORT, lambda out: read_scraps(nbformat.read(str(out), as_version=4)))
 
 
 @pytest.mark.integration
