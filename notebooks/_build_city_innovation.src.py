@@ -310,15 +310,11 @@ else:
         if len(idx):
             t3_marks[(idx[0], "orgs")] = fig
     fixes = bool(t3_marks)
-    t3_parts = t3.index[t3["row_type"] != "total"]
-    for n, (i, r) in enumerate(zip(t3_parts, tables.parts(load_one).itertuples()), 1):
-        fig = f"project_load_share_{n}_pct"
-        t3.loc[i, "share_pct"] = ledger.choose(
-            fig, computed=t3.loc[i, "share_pct"], declared=r.declared_share_pct,
-            label=f"{t3_no}, «{r.level} ({kz.numeral(r.simultaneous_projects)} жоба)» жолы, үлесі",
-            where="ББҰ саны бойынша есептелген үлес")
-        if ledger.get(fig) is not None:
-            t3_marks[(i, "share_pct")] = fig
+    t3_rows = list(zip(t3.index[t3["row_type"] != "total"], tables.parts(load_one).itertuples()))
+    t3_marks.update(ledger.choose_column(
+        t3, "share_pct", {i: r.declared_share_pct for i, r in t3_rows}, "project_load_share_{n}_pct",
+        {i: f"{t3_no}, «{r.level} ({kz.numeral(r.simultaneous_projects)} жоба)» жолы, үлесі" for i, r in t3_rows},
+        where="ББҰ саны бойынша есептелген үлес"))
     display(present.table(
         t3[["level", "orgs", "share_pct", "simultaneous_projects", "row_type"]], t3_caption,
         marks=t3_marks, ledger=ledger,
@@ -604,15 +600,12 @@ else:
     t5_caption = cap.table(source=["project_members", "projects", "project_orgs"], text=f"{periods.label(period, 'attr')} білім беру ұйымдарындағы инновациялық "
                            "жобалардың үлесі туралы мәліметтер")
     printed_cover = dict(zip(tables.parts(projects)["project_key"], tables.parts(projects)["declared_coverage_pct"]))
-    t5_marks = {}
-    for n, (i, r) in enumerate(tables.parts(t5).iterrows(), 1):
-        fig = f"project_coverage_{n}_pct"
-        t5.loc[i, "coverage_pct"] = ledger.choose(
-            fig, computed=r["coverage_pct"], declared=printed_cover.get(r["project_key"]),
-            label=f"{t5_caption.split('.')[0]}, {kz.quoted(r['project_name'])} жолы, қамту үлесі",
-            where="ұйымдар санынан есептелген үлес")
-        if ledger.get(fig) is not None:
-            t5_marks[(i, "coverage_pct")] = fig
+    t5_rows = tables.parts(t5)
+    t5_marks = ledger.choose_column(
+        t5, "coverage_pct", {i: printed_cover.get(k) for i, k in t5_rows["project_key"].items()},
+        "project_coverage_{n}_pct",
+        {i: f"{t5_caption.split('.')[0]}, {kz.quoted(name)} жолы, қамту үлесі" for i, name in t5_rows["project_name"].items()},
+        where="ұйымдар санынан есептелген үлес")
     display(present.table(
         ci.numbered(t5, "project_name")[["№", "project_name", "area", "orgs", "members",
                                           "coverage_pct", "pupils", "row_type"]],
@@ -651,15 +644,12 @@ else:
                            "инновациялық жобалар бойынша көрсеткіштер мен контингент")
     printed_share = tables.only(tables.declared(events), event_type_key="total")
     printed_share = dict(zip(printed_share["project_key"], printed_share["declared_share_pct"]))
-    t6_marks = {}
-    for n, (i, r) in enumerate(tables.parts(t6).iterrows(), 1):
-        fig = f"events_share_{n}_pct"
-        t6.loc[i, "events_pct"] = ledger.choose(
-            fig, computed=r["events_pct"], declared=printed_share.get(r["project_key"]),
-            label=f"{t6_caption.split('.')[0]}, {kz.quoted(r['project_name'])} жолы, іс-шаралар үлесі",
-            where="іс-шаралар санынан есептелген үлес")
-        if ledger.get(fig) is not None:
-            t6_marks[(i, "events_pct")] = fig
+    t6_rows = tables.parts(t6)
+    t6_marks = ledger.choose_column(
+        t6, "events_pct", {i: printed_share.get(k) for i, k in t6_rows["project_key"].items()},
+        "events_share_{n}_pct",
+        {i: f"{t6_caption.split('.')[0]}, {kz.quoted(name)} жолы, іс-шаралар үлесі" for i, name in t6_rows["project_name"].items()},
+        where="іс-шаралар санынан есептелген үлес")
     display(present.table(
         ci.numbered(t6, "project_name")[["№", "project_name", "orgs", *types, "events_total",
                                           "events_pct", "row_type"]],

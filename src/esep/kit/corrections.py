@@ -148,6 +148,22 @@ class Ledger:
             self.also(figure, *also)
         return value
 
+    def choose_column(self, frame, column: str, declared: dict, figure: str, labels: dict,
+                      where: str = "") -> dict:
+        """:meth:`choose` for the cells of one table column: ``declared`` maps a row index
+        of ``frame`` to the source's printed value, ``figure`` names each cell's figure
+        (``"share_{n}_pct"``, ``n`` counting those rows from 1) and ``labels`` its label.
+        The value to print is written into ``frame`` (in place); returns the marks
+        ``{(index, column): figure}`` for ``present.table(marks=..., ledger=...)``."""
+        marks = {}
+        for n, (i, printed) in enumerate(declared.items(), 1):
+            name = figure.format(n=n)
+            frame.loc[i, column] = self.choose(name, computed=frame.loc[i, column], declared=printed,
+                                               label=labels[i], where=where)
+            if self.get(name) is not None:
+                marks[(i, column)] = name
+        return marks
+
     def flagged(self, figure: str, value: Any, why: str, label: str = "", where: str = "") -> Any:
         """``value`` derived from a base a data-quality check flags: with a caveat mark
         (default), withheld (None, the text shows a note) or shown plainly, as decided."""
