@@ -34,7 +34,16 @@ import time
 # What a report kernel imports; a module that fails to import is skipped.
 PRELOAD = ("numpy", "pandas", "pyarrow", "pyarrow.parquet", "matplotlib", "matplotlib.pyplot",
            "seaborn", "scrapbook", "yaml", "IPython", "IPython.display", "ipykernel.kernelapp",
-           "ipykernel.ipkernel", "ipykernel.zmqshell", "esep.core.config", "helpers")
+           "ipykernel.ipkernel", "ipykernel.zmqshell",
+           # what every kernel imports after start-up when the zygote has not (py-spy on a
+           # 100-report build: ~0.13 s CPU per kernel for the debugger's debugpy alone).
+           # Not matplotlib_inline: importing its backend in a kernel is what hooks the
+           # inline display of figures into that kernel's shell
+           "ipykernel.debugger", "IPython.core.oinspect", "IPython.core.completerlib",
+           "IPython.core.debugger", "IPython.extensions.storemagic", "sqlite3", "psutil",
+           "tornado.platform.asyncio", "matplotlib.backends.backend_svg", "pyarrow.dataset",
+           "pandas.core.arrays.arrow.extension_types",
+           "esep.core.config", "esep.data.prepare", "esep.data.forms", "helpers")
 INLINE = "module://matplotlib_inline.backend_inline"
 
 
