@@ -79,7 +79,12 @@ def _run(src, out):
 
 
 @pytest.mark.integration
-def test_nothing_leaks_between_reports_and_zygote_state_equals_a_plain_kernel(mini_project, tmp_path):
+@pytest.mark.parametrize("engine,forked", [("shell", "shell"), ("kernel", "zygote")])
+def test_nothing_leaks_between_reports_and_zygote_state_equals_a_plain_kernel(mini_project, tmp_path,
+                                                                              monkeypatch, engine, forked):
+    """Both ways a notebook runs off the zygote (a forked IPython shell: the default; a
+    forked Jupyter kernel: ``ESEP_ENGINE=kernel``) against a kernel started the plain way."""
+    monkeypatch.setenv("ESEP_ENGINE", engine)
     from esep.core import config
     from esep.notebook import kernels
     from esep.notebook.execute import kernel_env
@@ -93,9 +98,9 @@ def test_nothing_leaks_between_reports_and_zygote_state_equals_a_plain_kernel(mi
         path = kernels.start_zygote(str(config.ROOT))
         assert path and kernels._state["zygote"].ready(60)
         _, _, via = _run(leaker, tmp_path / "l.ipynb")
-        assert via == "zygote"
+        assert via == forked
         warm, warm_images, via = _run(probe, tmp_path / "p1.ipynb")
-        assert via == "zygote"
+        assert via == forked
         _run(leaker, tmp_path / "l2.ipynb")  # a second leaker in the same zygote
         warm2, _, _ = _run(probe, tmp_path / "p2.ipynb")
     finally:

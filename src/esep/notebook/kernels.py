@@ -21,7 +21,8 @@ import time
 
 KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 
-_state = {"spares": False, "spare": None, "extra": None, "zygote": None, "zygote_owned": False}
+_state = {"spares": False, "spare": None, "extra": None, "zygote": None, "zygote_owned": False,
+          "kernel_engine": None}
 
 # Per-notebook measurements of the last execution (read by esep.pipeline.run):
 # kernel = wall seconds from asking for a kernel to its being ready (0 for a warm spare),
@@ -98,6 +99,18 @@ def _zygote_for(sig: tuple):
     return z if z.alive() else None
 
 
+def zygote_for_kernel(kernel_name: str, cwd: str, extra_arguments):
+    """The zygote that may fork this notebook's process, or None (start a kernel as usual)."""
+    return _zygote_for(_sig(kernel_name, cwd, extra_arguments or ()))
+
+
+def kernel_engine():
+    """papermill's engine that runs a notebook on a Jupyter kernel (spare or forked)."""
+    if _state.get("kernel_engine") is None:
+        _state["kernel_engine"] = _engine()
+    return _state["kernel_engine"]
+
+
 def kernel_cpu(km) -> float:
     """CPU seconds (user + system) the kernel process has used so far (Linux /proc)."""
     try:
@@ -136,6 +149,9 @@ def kill_all() -> None:
     """SIGKILL every kernel this process started (interrupt path: no asyncio, no waiting)."""
     import signal
 
+    from esep.notebook import shellexec
+
+    shellexec.kill_all()
     for km in list(_live) + [_state.get("spare")]:
         pid = getattr(getattr(km, "provisioner", None), "pid", None)
         if pid:
@@ -220,11 +236,24 @@ def _engine():
 
 
 def activate(spares: bool = False) -> None:
-    """Use the spare-kernel engine for papermill in this process (idempotent)."""
+    """Make esep's engine papermill's default in this process (idempotent): a notebook runs
+    in a shell forked from the zygote (:mod:`esep.notebook.shellexec`), else (no zygote, or
+    ``ESEP_ENGINE=kernel``) on a Jupyter kernel: a spare one when ``spares``, else one
+    started for it (forked from the zygote when there is one)."""
     from papermill.engines import papermill_engines
 
+    from esep.notebook import shellexec
+
     if _state["extra"] is None:
-        _state["extra"] = _engine()
+        _state["extra"] = shellexec.engine()
         papermill_engines.register(None, _state["extra"])
         papermill_engines.register("esep", _state["extra"])
+        papermill_engines.register("esep-kernel", kernel_engine())
     _state["spares"] = spares
+
+
+def spares_useful() -> bool:
+    """Spare kernels help only notebooks that run on a kernel (no fork shell)."""
+    from esep.notebook import shellexec
+
+    return not (shellexec.enabled() and zygotes_enabled())

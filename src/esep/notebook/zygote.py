@@ -107,27 +107,62 @@ def _import_all() -> list[str]:
     return failed
 
 
+def _become(req: dict) -> None:
+    """In a forked child: its own process group, signals, the requested environment,
+    rounding rule and folder."""
+    os.setsid()  # its own process group: jupyter_client signals the group
+    _pdeathsig()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(req["env"])
+    # a module preloaded above read ESEP_ROUNDING at import (the zygote's environment):
+    # the report's own rule comes with the fork request
+    numbers = sys.modules.get("esep.core.numbers")
+    if numbers is not None:
+        numbers.set_rounding(os.environ.get("ESEP_ROUNDING") if os.environ.get("ESEP_ROUNDING")
+                             in numbers.ROUNDING_MODES else "half_up")
+    if req.get("cwd"):
+        os.chdir(req["cwd"])
+
+
+def _shell_child(conn: socket.socket, server: socket.socket, req: dict) -> None:
+    """In the forked child: run one notebook's cells in an IPython shell, talking to the
+    build worker over ``conn`` (:mod:`esep.notebook.shellexec`)."""
+    code = 1
+    try:
+        server.close()
+        _become(req)
+        from esep.notebook import shellexec
+
+        import ipykernel_launcher  # noqa: F401 - sys.argv[0] as in a kernel
+
+        code = shellexec.serve(conn, [ipykernel_launcher.__file__])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001
+        import traceback
+
+        try:
+            sys.__stderr__.write(traceback.format_exc())
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001
+            pass
+        os._exit(code)
+
+
 def _child(conn: socket.socket, server: socket.socket, req: dict) -> None:
     """In the forked child: become the kernel jupyter_client asked for."""
     code = 1
     try:
         server.close()
         conn.close()
-        os.setsid()  # its own process group: jupyter_client signals the group
-        _pdeathsig()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.environ.clear()
-        os.environ.update(req["env"])
-        # a module preloaded above read ESEP_ROUNDING at import (the zygote's environment):
-        # the report's own rule comes with the fork request
-        numbers = sys.modules.get("esep.core.numbers")
-        if numbers is not None:
-            numbers.set_rounding(os.environ.get("ESEP_ROUNDING") if os.environ.get("ESEP_ROUNDING")
-                                 in numbers.ROUNDING_MODES else "half_up")
-        if req.get("cwd"):
-            os.chdir(req["cwd"])
+        _become(req)
         import ipykernel_launcher  # noqa: F401 - what `python -m ipykernel_launcher` runs
         from ipykernel.kernelapp import IPKernelApp
 
@@ -206,6 +241,8 @@ def serve(path: str) -> None:
                     break
                 pid = os.fork()
                 if pid == 0:
+                    if req.get("op") == "shell":  # run a notebook's cells (esep.notebook.shellexec)
+                        _shell_child(conn, server, req)
                     _child(conn, server, req)
                 children.add(pid)
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
@@ -364,6 +401,32 @@ class Zygote:
         except (OSError, ValueError, KeyError):
             return None
         return ForkedProcess(pid) if pid else None
+
+    def open_shell(self, env: dict, cwd: str | None, timeout: float = 30.0):
+        """Fork a notebook shell (:mod:`esep.notebook.shellexec`): (connected socket, pid),
+        or (None, 0) when the zygote is not there."""
+        if not self.ready(timeout):
+            return None, 0
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.path)
+            s.sendall(json.dumps({"op": "shell", "env": env, "cwd": cwd}).encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(1)   # byte by byte: what follows the pid line is the shell's
+                if not chunk:
+                    raise ConnectionError("zygote closed the connection")
+                buf += chunk
+            pid = json.loads(buf)["pid"]
+        except (OSError, ValueError, KeyError):
+            s.close()
+            return None, 0
+        if not pid:
+            s.close()
+            return None, 0
+        s.settimeout(None)
+        return s, pid
 
     def stop(self, fast: bool = False) -> None:
         if self.proc is not None and self.owner == os.getpid() and self.proc.poll() is None:

@@ -245,7 +245,7 @@ def _run_stale(todo, formats, force, jobs, done_cb, executor=None, prepare_keys=
     from esep.notebook.execute import kernel_env
     from esep.pipeline import executors
 
-    spares = _spares_enabled()
+    spares = _spares_enabled() and kernels.spares_useful()
     executor = executor or executors.LocalExecutor(jobs)
     n = len(todo)
     workers = max(1, min(jobs, n))
