@@ -180,6 +180,21 @@ class _Stream:
         return False
 
 
+class _Kernel:
+    """``get_ipython().kernel`` in a forked shell: there is a notebook being executed
+    (scrapbook's ``glue`` and others look for a kernel), but no ZMQ kernel behind it: no
+    session, comms or event loop."""
+
+    session = None
+    comm_manager = None
+    eventloop = None
+    iopub_socket = None
+
+    def __init__(self, shell, language_info: dict):
+        self.shell = shell
+        self.language_info = language_info
+
+
 def _send(conn, doc) -> None:
     conn.sendall(json.dumps(doc, default=_json_default, ensure_ascii=False).encode("utf-8") + b"\n")
 
@@ -212,9 +227,13 @@ def serve(conn, argv: list[str]) -> int:
     sys.stdout = _Stream("stdout", lambda: current)
     sys.stderr = _Stream("stderr", lambda: current)
     sys.argv = argv
-    shell = _shell_class().instance(config=cfg)
-    shell._esep_outputs = current
+    from ipykernel.compiler import XCachingCompiler
     from ipykernel.ipkernel import IPythonKernel
+
+    # as ipykernel creates its shell: cells compiled to files named like a kernel's
+    shell = _shell_class().instance(config=cfg, compiler_class=XCachingCompiler)
+    shell._esep_outputs = current
+    shell.kernel = _Kernel(shell, IPythonKernel.language_info)
 
     for index, source, allow_error in job["cells"]:
         current.clear()
