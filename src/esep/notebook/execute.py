@@ -73,45 +73,61 @@ def _describe_failure(exc, nb_path: Path) -> str:
     return f"{where} failed: {ename}: {evalue}\n  the failed notebook is kept at {rel(nb_path)}"
 
 
-def _save_at_end_only() -> None:
-    """papermill writes the output notebook at the start and the end of every cell (a deep
-    copy, a schema validation and a JSON dump of the growing notebook each time: ~70 per
-    school report, ~0.4 s CPU); esep's output notebook is a temp file nobody watches, so
-    it is written when papermill starts and completes it (its ``finally``: also after a
-    failing cell or a dead kernel), and not in between. Patched once per process."""
+_kept: dict[str, object] = {}   # output path -> the notebook papermill would have written
+
+
+def _keep_in_memory() -> None:
+    """papermill writes its output notebook when it starts, after every cell and when it
+    completes (each time a deep copy, a schema validation and an indented JSON dump of the
+    growing notebook), and once more at the end; esep's output notebook is a temp file
+    nobody watches and that the build would read straight back. For the paths
+    :func:`execute` names, papermill's saves are skipped and its final write keeps the
+    notebook object in memory instead (the same object it returns); the failed notebook
+    of an error is written by :func:`execute`. Other paths are written as usual. Patched
+    once per process."""
     from papermill import engines
+    from papermill import execute as pm_execute
 
     base = engines.NotebookExecutionManager
-    if getattr(base, "esep_save_at_end_only", False):
+    if getattr(base, "esep_keep_in_memory", False):
         return
 
     class Manager(base):
-        esep_save_at_end_only = True
-        _esep_final = True             # notebook_start's save (the file exists from the start)
+        esep_keep_in_memory = True
 
         def save(self, **kwargs):
-            if self._esep_final:
-                self._esep_final = False
-                return super().save(**kwargs)
-            self.last_save_time = self.now()
-
-        def notebook_complete(self, **kwargs):
-            self._esep_final = True
-            return super().notebook_complete(**kwargs)
+            if self.output_path is not None and str(self.output_path) in _kept:
+                self.last_save_time = self.now()
+                return None
+            return super().save(**kwargs)
 
     engines.NotebookExecutionManager = Manager
+    write = pm_execute.write_ipynb
+
+    def write_ipynb(nb, path):
+        if str(path) in _kept:
+            _kept[str(path)] = nb
+            return None
+        return write(nb, path)
+
+    pm_execute.write_ipynb = write_ipynb
 
 
-def execute(spec, unit, out_nb: Path) -> None:
-    """Run the template with papermill into ``out_nb``; RunError on a failing cell."""
+def execute(spec, unit, out_nb: Path):
+    """Run the template with papermill; return the executed notebook (a NotebookNode; not
+    written: ``out_nb`` only names it). RunError on a failing cell (the failed notebook is
+    kept in ``output/.esep/failed/``), KernelDied when its process died."""
+    import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    _save_at_end_only()
+    _keep_in_memory()
+    key = str(out_nb)
+    _kept[key] = None
     try:
         with kernel_env(spec):
-            pm.execute_notebook(
-                str(spec.notebook), str(out_nb), parameters=dict(unit.params), kernel_name="python3",
+            return pm.execute_notebook(
+                str(spec.notebook), key, parameters=dict(unit.params), kernel_name="python3",
                 progress_bar=False, log_output=False, cwd=str(config.ROOT), report_mode=False,
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
@@ -123,6 +139,8 @@ def execute(spec, unit, out_nb: Path) -> None:
                              f"({getattr(exc, 'evalue', '')})") from None
         failed = failed_path(unit)
         failed.parent.mkdir(parents=True, exist_ok=True)
-        if out_nb.exists():
-            shutil.copyfile(out_nb, failed)
+        if _kept.get(key) is not None:
+            nbformat.write(_kept[key], str(failed))
         raise RunError(f"{unit.label}: {_describe_failure(exc, failed)}") from None
+    finally:
+        _kept.pop(key, None)

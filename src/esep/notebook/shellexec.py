@@ -256,7 +256,7 @@ def serve(conn, argv: list[str]) -> int:
 
 def _outputs(items: list) -> list:
     """JSON outputs -> notebook outputs, applying ``clear_output`` like nbclient."""
-    from nbformat import v4
+    from nbformat import from_dict
 
     outs: list = []
     clear_next = False
@@ -274,7 +274,9 @@ def _outputs(items: list) -> list:
             outs.clear()
             clear_next = False
         o = {k: v for k, v in o.items() if k != "transient"}
-        outs.append(v4.new_output(**o))
+        if kind in ("display_data", "execute_result"):
+            o.setdefault("metadata", {})
+        outs.append(from_dict(o))  # as nbformat.v4.new_output builds it, without validating each
     return outs
 
 

@@ -131,12 +131,11 @@ def run_unit(spec: ReportSpec, unit: RunUnit, formats=("html",), quality: list |
 
         forms.check_unit(spec, unit)
         edits.record_pending(unit)  # unpublished prose edits in the old notebook: record first
-        execute(spec, unit, tmp_nb)
+        nb = execute(spec, unit, tmp_nb)
         clock.lap("execute", extra_cpu=kernels.last.get("kernel_cpu", 0.0))
         kwall = min(kernels.last.get("kernel", 0.0), clock.phases["execute"][0])
         clock.phases["kernel"] = [round(kwall, 3), 0.0]  # waiting for a kernel (its CPU: under execute)
         clock.phases["execute"][0] = round(clock.phases["execute"][0] - kwall, 3)
-        nb = nbformat.read(str(tmp_nb), as_version=4)
         from esep.data.validate import input_files
 
         from esep.pipeline.cache import unit_scope, used_specs

@@ -20,14 +20,21 @@ KEY_PACKAGES = ("esep", "papermill", "nbconvert", "nbformat", "ipykernel", "pand
 from esep.core.fsutil import rel, sha256_file  # noqa: E402,F401  (re-exported: run/rerender use manifest.rel)
 
 
-def package_versions() -> dict[str, str]:
+@lru_cache(maxsize=1)
+def _versions() -> tuple:
     out = {"python": platform.python_version()}
     for name in KEY_PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    return out
+    return tuple(out.items())
+
+
+def package_versions() -> dict[str, str]:
+    """The versions of the packages that shape an output (read once per process: each
+    lookup scans the installed distributions)."""
+    return dict(_versions())
 
 
 @lru_cache(maxsize=1)
