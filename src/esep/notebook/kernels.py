@@ -235,6 +235,29 @@ def _engine():
     return SpareKernelEngine
 
 
+def _fork_shell_engine():
+    """papermill's default engine in esep: the notebook in a shell forked from the zygote
+    (:mod:`esep.notebook.shellexec`), else on a kernel (:func:`kernel_engine`)."""
+    from papermill.engines import Engine
+
+    from esep.notebook import shellexec
+
+    class ForkShellEngine(Engine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            extra = list(kwargs.get("extra_arguments") or [])
+            zyg = zygote_for_kernel(kernel_name, os.getcwd(), extra)
+
+            def on_kernel():
+                return kernel_engine().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+            if zyg is None or not shellexec.enabled() or kernel_name != "python3":
+                return on_kernel()
+            return shellexec.run(nb_man, zyg, extra, last, on_kernel)
+
+    return ForkShellEngine
+
+
 def activate(spares: bool = False) -> None:
     """Make esep's engine papermill's default in this process (idempotent): a notebook runs
     in a shell forked from the zygote (:mod:`esep.notebook.shellexec`), else (no zygote, or
@@ -245,7 +268,7 @@ def activate(spares: bool = False) -> None:
     from esep.notebook import shellexec
 
     if _state["extra"] is None:
-        _state["extra"] = shellexec.engine()
+        _state["extra"] = _fork_shell_engine()
         papermill_engines.register(None, _state["extra"])
         papermill_engines.register("esep", _state["extra"])
         papermill_engines.register("esep-kernel", kernel_engine())

@@ -280,24 +280,6 @@ def _outputs(items: list) -> list:
     return outs
 
 
-def engine():
-    """The papermill engine class (papermill imported only when a build runs)."""
-    from papermill.engines import Engine
-
-    from esep.notebook import kernels
-
-    class ForkShellEngine(Engine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            extra = list(kwargs.get("extra_arguments") or [])
-            zyg = kernels.zygote_for_kernel(kernel_name, os.getcwd(), extra)
-            if zyg is None or not enabled() or kernel_name != "python3":
-                return kernels.kernel_engine().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-            return run(nb_man, zyg, extra)
-
-    return ForkShellEngine
-
-
 def _config_from_args(extra: list[str]) -> dict:
     """``--Section.key=value`` kernel arguments -> traitlets config for the shell (the kernel
     app's own log level is irrelevant here)."""
@@ -312,19 +294,22 @@ def _config_from_args(extra: list[str]) -> dict:
     return cfg
 
 
-def run(nb_man, zyg, extra: list[str]):
-    from esep.notebook import kernels
+def run(nb_man, zyg, extra: list[str], last: dict, fallback):
+    """Execute ``nb_man``'s notebook in a shell forked by ``zyg`` (papermill's
+    ``execute_managed_notebook``); ``last``: the per-notebook measurements (the kernels
+    module's ``last``); ``fallback()``: run it on a kernel instead (the zygote did not
+    fork)."""
     from esep.notebook.execute import KernelDied
 
     nb = nb_man.nb
     t0 = time.perf_counter()
-    kernels.last.update(kernel=0.0, kernel_cpu=0.0, via="shell")
+    last.update(kernel=0.0, kernel_cpu=0.0, via="shell")
     env = {str(k): str(v) for k, v in os.environ.items()}
     sock, pid = zyg.open_shell(env, os.getcwd())
     if sock is None:
-        return kernels.kernel_engine().execute_managed_notebook(nb_man, "python3", extra_arguments=extra)
+        return fallback()
     _live.add(pid)
-    kernels.last["kernel"] = time.perf_counter() - t0
+    last["kernel"] = time.perf_counter() - t0
     runnable = {}
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and cell.source.strip() and SKIP_TAG not in cell.metadata.get("tags", []):
@@ -361,7 +346,7 @@ def run(nb_man, zyg, extra: list[str]):
         end = json.loads(line) if line else {}
         if end.get("end"):
             nb.metadata["language_info"] = end.get("language_info") or {}
-            kernels.last["kernel_cpu"] = float(end.get("cpu") or 0.0)
+            last["kernel_cpu"] = float(end.get("cpu") or 0.0)
         elif not stopped:
             raise KernelDied(f"the notebook's process (pid {pid}) died before it finished")
         finished = True
