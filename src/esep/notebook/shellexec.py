@@ -235,6 +235,12 @@ def serve(conn, argv: list[str]) -> int:
     shell._esep_outputs = current
     shell.kernel = _Kernel(shell, IPythonKernel.language_info)
 
+    profile = None
+    if os.environ.get("ESEP_PROFILE_CELLS"):  # a folder: each notebook's cells profiled into it
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     for index, source, allow_error in job["cells"]:
         current.clear()
         result = shell.run_cell(source, store_history=True)
@@ -245,6 +251,9 @@ def serve(conn, argv: list[str]) -> int:
                      "failed": failed})
         if failed and not allow_error:
             break
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.path.join(os.environ["ESEP_PROFILE_CELLS"], f"cells-{os.getpid()}.prof"))
     shell.history_manager.end_session() if hasattr(shell.history_manager, "end_session") else None
     use = resource.getrusage(resource.RUSAGE_SELF)
     _send(conn, {"end": True, "language_info": IPythonKernel.language_info,
