@@ -72,6 +72,14 @@ class DaskExecutor:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="20s")
             else:
+                import dask
+
+                # A worker samples its task thread's stack every 10 ms for the dashboard's
+                # profile (and its system monitor every 0.5 s): CPU taken from the reports
+                # on a busy machine, for a dashboard esep does not start. On a cluster of
+                # your own, the same settings go in the workers' dask config.
+                dask.config.set({"distributed.worker.profile.enabled": False,
+                                 "distributed.admin.system-monitor.interval": "5s"})
                 self.cluster = LocalCluster(n_workers=max(1, min(self.jobs, n)), threads_per_worker=1,
                                             processes=True, dashboard_address=None,
                                             silence_logs=logging.ERROR)
