@@ -100,6 +100,7 @@ code("ci-co-code-1", '''
 head = ci.headline(kinds, projects)
 city_filled = any(len(data.for_period(d[s], p)) for s in d if s not in ("quoted", "texts") for p in {period, year})
 if not city_filled:   # a new period whose school forms come in before the city's tables
+    skipped.append("city_tables")   # the text that introduces the city's tables goes with them
     note(f"{periods.label(period, 'attr')} қалалық кестелер әлі толтырылмаған: төмендегі бөлімдерде "
          "олардың орнына «дерек жоқ» деп жазылған.")
 if head.empty:
@@ -179,15 +180,21 @@ md("ci-ma-narrative-1", '''
 асыру барысының динамикалық көрсеткіштерін толығымен ұсына алмайтыны анықталды. Анықталған
 проблемаға байланысты бөлім әдіскерлері білім беру ұйымдарында іске асырылатын инновациялық
 жобаны іске асырудың сапалық және сандық барысын бағалау индикаторларын әзірледі.
+''')
 
+md("ci-ma-narrative-1-results", '''
 Өткен оқу жылының сәйкес кезеңіндегі және ағымдағы {{ period_label_attr }} инновациялық
 жобалар жұмысының нәтижелерін салыстыру негізінде мынадай нәтижелер алынды.
+''', section="city_tables")
 
+md("ci-ma-narrative-1-heading", '''
 ## 1. Инновациялық жобаларды іске асыратын білім беру ұйымдары
+''', narrative=False)
 
+md("ci-ma-narrative-1-tables", '''
 {{ school_year }} оқу жылында инновациялық жобаларды іске асыратын білім беру ұйымдары
 (бұдан әрі - ББҰ) деңгейлерінің статистикалық деректері төмендегі кестелерде ұсынылған.
-''')
+''', section="city_tables")
 
 # ---------------------------------------------------------------- table 1
 code("ci-co-code-3", '''
@@ -585,12 +592,14 @@ if pupils_dyn["pupils_change_vs_prev_year"][0] is None:
     skipped.append("pupils_change")
 ''')
 
-md("ci-ma-narrative-2", '''
+md("ci-ma-narrative-2-heading", '''
 ## 2. Жобалар бойынша ББҰ-ның қамтылуы, іс-шаралар және контингент
+''', narrative=False)
 
+md("ci-ma-narrative-2", '''
 {{ period_label_loc }} инновациялық жобаларды іске асыратын
 ұйымдардың үлесін талдай отырып, төмендегі кестеде көрсетілген келесідей деректер бар.
-''')
+''', section="city_tables")
 
 code("ci-co-code-12", '''
 if t5.empty:
