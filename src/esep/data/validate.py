@@ -199,6 +199,12 @@ def read_csv_source(path: Path, table: str) -> Source:
 def _workbook_sheets(path: Path, mtime: float) -> dict[str, tuple[list[str], list[list[str]]]]:
     from openpyxl import load_workbook
 
+    from esep.data import xlsx
+
+    fast = xlsx.read_values(path)   # a plain workbook, read directly (None: openpyxl reads it)
+    if fast is not None:
+        return {title: _sheet_text([[_value_text(v, f) for v, f in r] for r in rows])
+                for title, rows in fast.items()}
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is a user problem
@@ -214,16 +220,19 @@ def _workbook_sheets(path: Path, mtime: float) -> dict[str, tuple[list[str], lis
                         f"then run again — esep never reads a formula as an empty cell")
     out = {}
     for ws in wb.worksheets:
-        rows = []
-        for r in ws.iter_rows():
-            rows.append([_cell_text(c) for c in r])
-        while rows and not any(rows[-1]):
-            rows.pop()
-        width = max((max((i + 1 for i, v in enumerate(r) if v), default=0) for r in rows), default=0)
-        rows = [(r + [""] * width)[:width] for r in rows]
-        out[ws.title] = (rows[0] if rows else [], rows[1:])
+        out[ws.title] = _sheet_text([[_cell_text(c) for c in r] for r in ws.iter_rows()])
     wb.close()
     return out
+
+
+def _sheet_text(rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """(header, data rows) of a sheet's cell texts: trailing empty rows dropped, every row
+    as wide as the widest filled cell."""
+    while rows and not any(rows[-1]):
+        rows.pop()
+    width = max((max((i + 1 for i, v in enumerate(r) if v), default=0) for r in rows), default=0)
+    rows = [(r + [""] * width)[:width] for r in rows]
+    return (rows[0] if rows else [], rows[1:])
 
 
 def _uncached_formulas(path: Path) -> list[tuple[str, int, str, str]]:
@@ -272,9 +281,15 @@ def _has_formula_cells(path: Path) -> bool:
 
 
 def _cell_text(cell) -> str:
+    v = cell.value
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    return _value_text(v, getattr(cell, "number_format", "") if number else "")
+
+
+def _value_text(v, number_format) -> str:
+    """A cell's value as text (``number_format``: the cell's, for a percent)."""
     import datetime as dt
 
-    v = cell.value
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -282,7 +297,7 @@ def _cell_text(cell) -> str:
     if isinstance(v, (dt.datetime, dt.date)):
         return v.date().isoformat() if isinstance(v, dt.datetime) else v.isoformat()
     if isinstance(v, (int, float)):
-        if "%" in str(getattr(cell, "number_format", "") or ""):
+        if "%" in str(number_format or ""):
             v = round(v * 100, 10)
         if float(v).is_integer():
             return str(int(v))
