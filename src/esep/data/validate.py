@@ -480,21 +480,48 @@ def check_header(src: Source, table: schemas.Table | None) -> list[Problem]:
 
 def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame, list[Problem], list[dict]]:
     """Parsed frame (+ __source, __row), type problems, text warnings."""
+    df = src.frame
+    first: dict = {}
+    for j, c in enumerate(df.columns):
+        first.setdefault(c, j)
+    cells = df.to_numpy(dtype=object) if len(df.columns) else None
+    columns = {name: cells[:, first[name]].tolist() for name in src.header if name and name in first}
+    values, problems, texts = parse_columns(src, columns, table)
+    if cells is not None:   # an entirely empty row inside the data is a slip (Excel shows it as a gap)
+        for i, r in zip(df.index, cells.tolist()):
+            if all(v == "" for v in r):
+                problems.append(Problem(src.label, "empty row inside the data (delete it)", int(i) + 2))
+    return parsed_frame(values, src.label, len(df), df.index), problems, texts
+
+
+def parsed_frame(values: dict[str, list], label: str, n: int, index=None) -> pd.DataFrame:
+    """The frame of :func:`parse_source`: each parsed column (object), then ``__source``
+    (``label``) and ``__row`` (the rows in Excel: 2, 3, ...)."""
+    parsed = pd.DataFrame(values, index=index, dtype=object) if values else pd.DataFrame(index=index)
+    parsed["__source"] = label
+    parsed["__row"] = range(2, n + 2)
+    return parsed
+
+
+def parse_columns(src: Source, columns: dict[str, list], table: schemas.Table | None
+                  ) -> tuple[dict[str, list], list[Problem], list[dict]]:
+    """:func:`parse_source` on plain lists: ``columns`` (the text cells of each column of
+    ``src.header`` that has cells) -> (parsed values by column, type problems, text
+    warnings), in the header's order (a repeated header name is parsed again)."""
     problems: list[Problem] = []
     texts: list[dict] = []
-    df = src.frame
-    parsed = pd.DataFrame(index=df.index)
+    out: dict[str, list] = {}
     cols = table.columns if table else {}
     for name in src.header:
-        if name not in df.columns or not name:
+        if not name or name not in columns:
             continue
         col = cols.get(name)
-        series = df[name] if not isinstance(df[name], pd.DataFrame) else df[name].iloc[:, 0]
+        series = columns[name]
+        if col is None:
+            out[name] = [text if text != "" else None for text in series]
+            continue
         values = []
         for i, text in enumerate(series):
-            if col is None:
-                values.append(text if text != "" else None)
-                continue
             try:
                 values.append(parse_cell(col, text))
             except ValueError as exc:
@@ -506,21 +533,19 @@ def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame
             if col.type == "text" and text:
                 for word, odd in mixed_script_words(text):
                     texts.append({"row": i + 2, "column": name, "value": text, "word": word, "odd": odd})
-        parsed[name] = pd.Series(values, index=df.index, dtype=object)
-    # an entirely empty row inside the data is a slip (Excel shows it as a gap)
-    if len(df.columns):
-        empty = df.apply(lambda r: all(v == "" for v in r), axis=1)
-        for i in df.index[empty]:
-            problems.append(Problem(src.label, "empty row inside the data (delete it)", int(i) + 2))
-    parsed["__source"] = src.label
-    parsed["__row"] = range(2, len(df) + 2)
-    return parsed, problems, texts
+        out[name] = values
+    return out, problems, texts
 
 
-def check_period_kind(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
+def check_period_kind(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source],
+                      columns: dict[str, list] | None = None) -> list[Problem]:
     """Rows whose period is of the wrong kind for the table (a semester typed in a yearly
-    sheet): the report would silently find no rows for them."""
+    sheet): the report would silently find no rows for them. ``columns``: see
+    :func:`check_values`."""
     if not table.period_kind or "period" not in frame.columns:
+        return []
+    if columns is not None and "period" in columns and all(
+            v is None or (isinstance(v, float) and pd.isna(v)) or table.takes(str(v)) for v in columns["period"]):
         return []
     out = []
     for idx, v in frame["period"].items():
@@ -535,12 +560,16 @@ def check_period_kind(frame: pd.DataFrame, table: schemas.Table, sources: dict[s
     return out
 
 
-def check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
-    """Required / allowed / range / pattern / unique key, through pandera; period kind."""
-    return _check_values(frame, table, sources) + check_period_kind(frame, table, sources)
+def check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source],
+                 columns: dict[str, list] | None = None) -> list[Problem]:
+    """Required / allowed / range / pattern / unique key, through pandera; period kind.
+    ``columns``: some object columns of ``frame`` as plain lists (what :func:`parse_columns`
+    gave), to check a small valid frame without pandas."""
+    return _check_values(frame, table, sources, columns) + check_period_kind(frame, table, sources, columns)
 
 
-def _all_valid(frame: pd.DataFrame, table: schemas.Table, present: list[str]) -> bool:
+def _all_valid(frame: pd.DataFrame, table: schemas.Table, present: list[str],
+               columns: dict[str, list] | None = None) -> bool:
     """True when the pandera schema of :func:`schemas.build_pandera` surely finds nothing
     (plain Python over a small frame: a school form's sheet); False when unsure, and the
     pandera check then words every problem exactly as before."""
@@ -550,10 +579,14 @@ def _all_valid(frame: pd.DataFrame, table: schemas.Table, present: list[str]) ->
         return False
     for name in present:
         col = table.columns[name]
-        s = frame[name]
-        if s.dtype != object:
-            return False
-        vals = [None if v is None or (isinstance(v, float) and v != v) else v for v in s.tolist()]
+        if columns is not None and name in columns:
+            raw = columns[name]
+        else:
+            s = frame[name]
+            if s.dtype != object:
+                return False
+            raw = s.tolist()
+        vals = [None if v is None or (isinstance(v, float) and v != v) else v for v in raw]
         if any(v is not None and not isinstance(v, (str, int, float)) for v in vals):
             return False
         if col.required and any(v is None for v in vals):
@@ -578,7 +611,7 @@ def _all_valid(frame: pd.DataFrame, table: schemas.Table, present: list[str]) ->
                 return False
     key = [k for k in table.key if k in present]
     if key and len(key) == len(table.key):
-        rows = list(zip(*(frame[k].tolist() for k in key)))
+        rows = list(zip(*(columns[k] if columns is not None and k in columns else frame[k].tolist() for k in key)))
         if any(any(v is None or (isinstance(v, float) and v != v) for v in r) for r in rows):
             return False
         if len(set(rows)) != len(rows):
@@ -586,9 +619,10 @@ def _all_valid(frame: pd.DataFrame, table: schemas.Table, present: list[str]) ->
     return True
 
 
-def _check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source]) -> list[Problem]:
+def _check_values(frame: pd.DataFrame, table: schemas.Table, sources: dict[str, Source],
+                  columns: dict[str, list] | None = None) -> list[Problem]:
     present = [c for c in table.columns if c in frame.columns]
-    if _all_valid(frame, table, present):
+    if _all_valid(frame, table, present, columns):
         return []
     import pandera.pandas as pa
 

@@ -3,6 +3,7 @@ parsing and wording (file, sheet, cell, value found, what is expected); then eve
 a period, with the forms that repeat a report already in the data refused."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,9 +155,14 @@ def _read_passport(form: Form, sheets, roster, schema) -> None:
         row["source"] = source
         t = schema.tables[table]
         header = list(row)
-        src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame([row], dtype=str))
-        parsed, probs, _ = validate.parse_source(src, t)
-        probs += validate.check_values(parsed, t, {src.label: src})
+        if all(type(v) is str for v in row.values()):     # the usual case, on plain lists
+            cols = {k: [v] for k, v in row.items()}
+            src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame(cols, dtype=str))
+            parsed, probs = _parse(src, cols, t)
+        else:
+            src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame([row], dtype=str))
+            parsed, probs, _ = validate.parse_source(src, t)
+            probs += validate.check_values(parsed, t, {src.label: src})
         for p in probs:
             key = where.get((table, p.column))
             problem(key or p.column, p.message, p.value)
@@ -187,12 +193,22 @@ def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
                                              sh.title))
     if not rows or any(p.sheet == sh.title for p in form.problems):
         return
-    text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
-    text = text[[c for c in names if not c.startswith("__extra")]]
-    text = _derive(text, sh, table, form)
-    src = validate.Source(sh.table, form.path, sh.title, names + [c for c in text.columns if c not in names], text)
-    parsed, probs, _ = validate.parse_source(src, table)
-    probs += validate.check_values(parsed, table, {src.label: src})
+    keep = [c for c in names if not c.startswith("__extra")]
+    if len(set(keep)) == len(keep):
+        # the usual case, on plain lists: one frame built at the end (the same frame)
+        at = {c: j for j, c in enumerate(names)}
+        cols = _derive_columns({c: [str(r[at[c]]) for r in rows] for c in keep}, sh, table, form)
+        src = validate.Source(sh.table, form.path, sh.title, names + [c for c in cols if c not in names],
+                              pd.DataFrame(cols, dtype=str))
+        parsed, probs = _parse(src, cols, table)
+    else:   # a column label given twice: pandas' own handling of repeated columns
+        text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
+        text = text[keep]
+        text = _derive(text, sh, table, form)
+        src = validate.Source(sh.table, form.path, sh.title, names + [c for c in text.columns if c not in names],
+                              text)
+        parsed, probs, _ = validate.parse_source(src, table)
+        probs += validate.check_values(parsed, table, {src.label: src})
     user = {c for c, _ in sh.fields}
     for p in probs:
         if p.column is not None and p.column not in user:
@@ -231,6 +247,54 @@ def _derive(text: pd.DataFrame, sh: Sheet, table: schemas.Table, form: Form) -> 
     out.insert(0, "member_id", form.member_id or "")
     out["source"] = f"форма {form.path.name}, парақ «{sh.title}»"
     return out
+
+
+def _parse(src: validate.Source, cols: dict[str, list[str]], table: schemas.Table):
+    """:func:`validate.parse_source` then :func:`validate.check_values` of a source whose
+    text cells are ``cols`` (its frame's columns as lists of str): (parsed frame, problems)."""
+    label = src.label
+    values, probs, _ = validate.parse_columns(src, cols, table)
+    n = len(src.frame)
+    probs += [validate.Problem(label, "empty row inside the data (delete it)", i + 2)
+              for i in range(n) if all(cols[c][i] == "" for c in cols)]
+    parsed = validate.parsed_frame(values, label, n)
+    probs += validate.check_values(parsed, table, {label: src}, values)
+    return parsed, probs
+
+
+def _derive_columns(cols: dict[str, list[str]], sh: Sheet, table: schemas.Table, form: Form) -> dict[str, list[str]]:
+    """:func:`_derive` on plain lists (column -> text cells): the same columns in the same order."""
+    out = dict(cols)
+    n = len(next(iter(cols.values()))) if cols else 0
+    for label, key in DERIVED_KEYS.items():
+        if label in out and key in table.columns:
+            lc, kc = table.columns[label], table.columns[key]
+            mapping = dict(zip(lc.allowed or (), kc.allowed or ()))
+            out[key] = [mapping.get(validate._clean(v), "") for v in out[label]]
+    if sh.table == "grade_bands":
+        band = [validate._clean(v) for v in out["grade_band"]]
+        total = [b.casefold() == "барлығы" for b in band]
+        out["grade_band"] = ["Барлығы" if t else b for b, t in zip(band, total)]
+        parts = [_BAND.match(b) for b in band]
+        out["grade_from"] = [m.group(1) if m else "" for m in parts]
+        out["grade_to"] = [(m.group(2) or m.group(1)) if m else "" for m in parts]
+        out["row_type"] = ["total" if t else "part" for t in total]
+    if sh.numbered is not None and "item" in table.columns:
+        if sh.numbered:
+            seen: dict[str, int] = {}
+            item = []
+            for v in out[sh.numbered]:
+                seen[v] = seen.get(v, 0) + 1
+                item.append(str(seen[v]))
+            out["item"] = item
+        else:
+            out["item"] = [str(i) for i in range(1, n + 1)]
+    out = {"member_id": [form.member_id or ""] * n, "period": [form.period] * n, **out}
+    out["source"] = [f"форма {form.path.name}, парақ «{sh.title}»"] * n
+    return out
+
+
+_BAND = re.compile(r"^(\d{1,2})(?:-(\d{1,2}))?$")
 
 
 # --- every returned form of a report -------------------------------------------------------------
