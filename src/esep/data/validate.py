@@ -497,10 +497,27 @@ def parse_source(src: Source, table: schemas.Table | None) -> tuple[pd.DataFrame
 def parsed_frame(values: dict[str, list], label: str, n: int, index=None) -> pd.DataFrame:
     """The frame of :func:`parse_source`: each parsed column (object), then ``__source``
     (``label``) and ``__row`` (the rows in Excel: 2, 3, ...)."""
+    import numpy as np
+
+    if values and hasattr(pd.DataFrame, "_from_arrays"):
+        # the same frame built from its columns at once: a quarter of the time of a frame
+        # and two inserted columns (it matters for the many small frames of school forms)
+        arrays = []
+        for vals in values.values():
+            a = np.empty(n, dtype=object)
+            a[:] = vals
+            arrays.append(a)
+        arrays.append(np.full(n, label, dtype=object) if _TEXT == object else pd.array([label] * n, dtype=_TEXT))
+        arrays.append(np.arange(2, n + 2, dtype=np.int64))
+        return pd.DataFrame._from_arrays(arrays, columns=[*values, "__source", "__row"],
+                                         index=pd.RangeIndex(n) if index is None else index, verify_integrity=False)
     parsed = pd.DataFrame(values, index=index, dtype=object) if values else pd.DataFrame(index=index)
     parsed["__source"] = label
     parsed["__row"] = range(2, n + 2)
     return parsed
+
+
+_TEXT = pd.Series(["x"]).dtype   # the dtype pandas gives a column of text: "str" (pandas 3) or object
 
 
 def parse_columns(src: Source, columns: dict[str, list], table: schemas.Table | None
