@@ -99,11 +99,15 @@ class Source:
 
     @property
     def label(self) -> str:
-        rel = _rel(self.path)
-        return f'{rel}, sheet "{self.sheet}"' if self.sheet else rel
+        return sheet_label(_rel(self.path), self.sheet)
 
     def letter(self, column: str) -> str | None:
         return col_letter(self.header.index(column)) if column in self.header else None
+
+
+def sheet_label(rel: str, sheet: str | None) -> str:
+    """How messages name a file (``rel``: its path in the project) or one of its sheets."""
+    return f'{rel}, sheet "{sheet}"' if sheet else rel
 
 
 @dataclass

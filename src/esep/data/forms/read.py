@@ -83,9 +83,9 @@ def read_form(path: Path, period: str, roster: pd.DataFrame | None, schema: sche
     except DataError as exc:
         form.problems.append(FormProblem(rel, str(exc).partition(": ")[2] or str(exc)))
         return form
-    _read_passport(form, sheets, roster, schema)
+    _read_passport(form, sheets, roster, schema, rel)
     for sh in SHEETS:
-        _read_sheet(form, sh, sheets, schema)
+        _read_sheet(form, sh, sheets, schema, rel)
     known = {PASSPORT, NOTE_SHEET, *(s.title for s in SHEETS)}
     for name in sheets:
         if name not in known and not validate.is_note_sheet(name):
@@ -95,8 +95,7 @@ def read_form(path: Path, period: str, roster: pd.DataFrame | None, schema: sche
     return form
 
 
-def _read_passport(form: Form, sheets, roster, schema) -> None:
-    rel = validate._rel(form.path)
+def _read_passport(form: Form, sheets, roster, schema, rel: str) -> None:
     if PASSPORT not in sheets:
         form.problems.append(FormProblem(rel, f'no sheet "{PASSPORT}": use the form as it was sent (do not '
                                               "rename or delete its sheets)"))
@@ -158,7 +157,7 @@ def _read_passport(form: Form, sheets, roster, schema) -> None:
         if all(type(v) is str for v in row.values()):     # the usual case, on plain lists
             cols = {k: [v] for k, v in row.items()}
             src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame(cols, dtype=str))
-            parsed, probs = _parse(src, cols, t)
+            parsed, probs = _parse(src, cols, t, validate.sheet_label(rel, PASSPORT))
         else:
             src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame([row], dtype=str))
             parsed, probs, _ = validate.parse_source(src, t)
@@ -169,8 +168,7 @@ def _read_passport(form: Form, sheets, roster, schema) -> None:
         form.parsed[table], form.sources[table] = parsed, src
 
 
-def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
-    rel = validate._rel(form.path)
+def _read_sheet(form: Form, sh: Sheet, sheets, schema, rel: str) -> None:
     if sh.title not in sheets:
         form.problems.append(FormProblem(rel, "the sheet is missing: use the form as it was sent (do not "
                                               "rename or delete its sheets)", sh.title))
@@ -200,7 +198,7 @@ def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
         cols = _derive_columns({c: [str(r[at[c]]) for r in rows] for c in keep}, sh, table, form)
         src = validate.Source(sh.table, form.path, sh.title, names + [c for c in cols if c not in names],
                               pd.DataFrame(cols, dtype=str))
-        parsed, probs = _parse(src, cols, table)
+        parsed, probs = _parse(src, cols, table, validate.sheet_label(rel, sh.title))
     else:   # a column label given twice: pandas' own handling of repeated columns
         text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
         text = text[keep]
@@ -249,10 +247,10 @@ def _derive(text: pd.DataFrame, sh: Sheet, table: schemas.Table, form: Form) -> 
     return out
 
 
-def _parse(src: validate.Source, cols: dict[str, list[str]], table: schemas.Table):
+def _parse(src: validate.Source, cols: dict[str, list[str]], table: schemas.Table, label: str):
     """:func:`validate.parse_source` then :func:`validate.check_values` of a source whose
-    text cells are ``cols`` (its frame's columns as lists of str): (parsed frame, problems)."""
-    label = src.label
+    text cells are ``cols`` (its frame's columns as lists of str): (parsed frame, problems).
+    ``label``: ``src.label``, made once per form (it is asked of the project root each time)."""
     values, probs, _ = validate.parse_columns(src, cols, table)
     n = len(src.frame)
     probs += [validate.Problem(label, "empty row inside the data (delete it)", i + 2)
