@@ -12,7 +12,7 @@ import pandas as pd
 from esep.core import config, periods
 from esep.core.errors import DataError, EsepError
 from esep.core.reports import FORMS_DIR, form_member
-from esep.data import schemas, validate
+from esep.data import schemas, validate, xlsx
 from esep.data.forms.layout import (DERIVED_KEYS, FIX, KIND_OF_PROJECT, MEMBERS_FROM, NOTE_SHEET, PASSPORT,
                                     PASSPORT_FIELDS, REPORT, SHEETS, Sheet, members, school_schema)
 
@@ -361,13 +361,13 @@ _code_sig: list[str] = []
 
 
 def _code_signature() -> str:
-    """The code and schema that decide how a form reads (this package, validate, schemas)."""
+    """The code and schema that decide how a form reads (this package, validate, xlsx, schemas)."""
     import hashlib
 
     if not _code_sig:
         h = hashlib.sha256()
         here = Path(__file__).parent
-        for f in [*sorted(here.glob("*.py")), Path(validate.__file__), Path(schemas.__file__)]:
+        for f in [*sorted(here.glob("*.py")), Path(validate.__file__), Path(xlsx.__file__), Path(schemas.__file__)]:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
         _code_sig.append(h.hexdigest())
     sp = schemas.schema_path(REPORT)
@@ -488,11 +488,12 @@ def _read_cached(files: list[Path], period: str, roster, schema, light: bool = F
             blobs = None
         finally:
             _job.clear()
-    if blobs is None:
-        blobs = [pickle.dumps(read_form(files[i], period, roster, schema), protocol=pickle.HIGHEST_PROTOCOL)
-                 for i in todo]
-    for i, blob in zip(todo, blobs):
-        form = pickle.loads(blob)
+    if blobs is None:   # read here: each form as read, pickled once for the cache (not read back)
+        fresh = [read_form(files[i], period, roster, schema) for i in todo]
+        blobs = [pickle.dumps(f, protocol=pickle.HIGHEST_PROTOCOL) for f in fresh]
+    else:
+        fresh = [pickle.loads(blob) for blob in blobs]
+    for i, blob, form in zip(todo, blobs, fresh):
         _store(keys[i], blob, form)
         out[i] = Form(form.path, form.period, form.member_id, form.problems) if light else form
     return out
