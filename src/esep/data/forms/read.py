@@ -127,12 +127,12 @@ def _read_passport(form: Form, sheets, roster, schema, rel: str) -> None:
         return
     m = None
     if roster is not None:
-        hit = roster[roster["member_id"] == member_id]
-        if hit.empty:
+        ids = roster["member_id"].tolist()
+        if member_id not in ids:
             problem("member_id", f"not a member school of any project in the member list of {form.period} "
                                  f"({MEMBERS_FROM}); use the form generated for this school", member_id)
             return
-        m = hit.iloc[0].to_dict()
+        m = roster.iloc[ids.index(member_id)].to_dict()   # its first row in the list
     m = m or {"city": cells["city"][0], "school_id": member_id.rpartition("-")[0],
               "project_key": member_id.rpartition("-")[2], "school_no": cells["school_no"][0],
               "project_name": cells["project_name"][0], "project_kind": ""}
