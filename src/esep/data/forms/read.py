@@ -355,7 +355,11 @@ def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None 
 # --- reading each form once per content ----------------------------------------------------------
 
 CACHE_VERSION = 1
-PARALLEL_FROM = 24          # forms not read yet from which a pool of processes reads them
+# forms not read yet from which a pool of processes reads them. A form reads in ~0.035 s of
+# CPU here (esep.data.xlsx); a forked pool costs more than that (each form pickled twice, fork
+# and pipes: 200 forms cold, 0.054 s CPU per form and more wall time than in this process on
+# the shared 2-core machine), so only very many forms are worth one.
+PARALLEL_FROM = 2000
 _memo: dict[str, bytes] = {}     # key.meta -> pickled light Form (this process)
 _code_sig: list[str] = []
 
