@@ -3,6 +3,7 @@ parsing and wording (file, sheet, cell, value found, what is expected); then eve
 a period, with the forms that repeat a report already in the data refused."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pandas as pd
 from esep.core import config, periods
 from esep.core.errors import DataError, EsepError
 from esep.core.reports import FORMS_DIR, form_member
-from esep.data import schemas, validate
+from esep.data import schemas, validate, xlsx
 from esep.data.forms.layout import (DERIVED_KEYS, FIX, KIND_OF_PROJECT, MEMBERS_FROM, NOTE_SHEET, PASSPORT,
                                     PASSPORT_FIELDS, REPORT, SHEETS, Sheet, members, school_schema)
 
@@ -82,9 +83,9 @@ def read_form(path: Path, period: str, roster: pd.DataFrame | None, schema: sche
     except DataError as exc:
         form.problems.append(FormProblem(rel, str(exc).partition(": ")[2] or str(exc)))
         return form
-    _read_passport(form, sheets, roster, schema)
+    _read_passport(form, sheets, roster, schema, rel)
     for sh in SHEETS:
-        _read_sheet(form, sh, sheets, schema)
+        _read_sheet(form, sh, sheets, schema, rel)
     known = {PASSPORT, NOTE_SHEET, *(s.title for s in SHEETS)}
     for name in sheets:
         if name not in known and not validate.is_note_sheet(name):
@@ -94,8 +95,7 @@ def read_form(path: Path, period: str, roster: pd.DataFrame | None, schema: sche
     return form
 
 
-def _read_passport(form: Form, sheets, roster, schema) -> None:
-    rel = validate._rel(form.path)
+def _read_passport(form: Form, sheets, roster, schema, rel: str) -> None:
     if PASSPORT not in sheets:
         form.problems.append(FormProblem(rel, f'no sheet "{PASSPORT}": use the form as it was sent (do not '
                                               "rename or delete its sheets)"))
@@ -127,12 +127,12 @@ def _read_passport(form: Form, sheets, roster, schema) -> None:
         return
     m = None
     if roster is not None:
-        hit = roster[roster["member_id"] == member_id]
-        if hit.empty:
+        ids = roster["member_id"].tolist()
+        if member_id not in ids:
             problem("member_id", f"not a member school of any project in the member list of {form.period} "
                                  f"({MEMBERS_FROM}); use the form generated for this school", member_id)
             return
-        m = hit.iloc[0].to_dict()
+        m = roster.iloc[ids.index(member_id)].to_dict()   # its first row in the list
     m = m or {"city": cells["city"][0], "school_id": member_id.rpartition("-")[0],
               "project_key": member_id.rpartition("-")[2], "school_no": cells["school_no"][0],
               "project_name": cells["project_name"][0], "project_kind": ""}
@@ -154,17 +154,21 @@ def _read_passport(form: Form, sheets, roster, schema) -> None:
         row["source"] = source
         t = schema.tables[table]
         header = list(row)
-        src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame([row], dtype=str))
-        parsed, probs, _ = validate.parse_source(src, t)
-        probs += validate.check_values(parsed, t, {src.label: src})
+        if all(type(v) is str for v in row.values()):     # the usual case, on plain lists
+            cols = {k: [v] for k, v in row.items()}
+            src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame(cols, dtype=str))
+            parsed, probs = _parse(src, cols, t, validate.sheet_label(rel, PASSPORT))
+        else:
+            src = validate.Source(table, form.path, PASSPORT, header, pd.DataFrame([row], dtype=str))
+            parsed, probs, _ = validate.parse_source(src, t)
+            probs += validate.check_values(parsed, t, {src.label: src})
         for p in probs:
             key = where.get((table, p.column))
             problem(key or p.column, p.message, p.value)
         form.parsed[table], form.sources[table] = parsed, src
 
 
-def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
-    rel = validate._rel(form.path)
+def _read_sheet(form: Form, sh: Sheet, sheets, schema, rel: str) -> None:
     if sh.title not in sheets:
         form.problems.append(FormProblem(rel, "the sheet is missing: use the form as it was sent (do not "
                                               "rename or delete its sheets)", sh.title))
@@ -187,12 +191,22 @@ def _read_sheet(form: Form, sh: Sheet, sheets, schema) -> None:
                                              sh.title))
     if not rows or any(p.sheet == sh.title for p in form.problems):
         return
-    text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
-    text = text[[c for c in names if not c.startswith("__extra")]]
-    text = _derive(text, sh, table, form)
-    src = validate.Source(sh.table, form.path, sh.title, names + [c for c in text.columns if c not in names], text)
-    parsed, probs, _ = validate.parse_source(src, table)
-    probs += validate.check_values(parsed, table, {src.label: src})
+    keep = [c for c in names if not c.startswith("__extra")]
+    if len(set(keep)) == len(keep):
+        # the usual case, on plain lists: one frame built at the end (the same frame)
+        at = {c: j for j, c in enumerate(names)}
+        cols = _derive_columns({c: [str(r[at[c]]) for r in rows] for c in keep}, sh, table, form)
+        src = validate.Source(sh.table, form.path, sh.title, names + [c for c in cols if c not in names],
+                              pd.DataFrame(cols, dtype=str))
+        parsed, probs = _parse(src, cols, table, validate.sheet_label(rel, sh.title))
+    else:   # a column label given twice: pandas' own handling of repeated columns
+        text = pd.DataFrame(rows, columns=names, dtype=object).astype(str)
+        text = text[keep]
+        text = _derive(text, sh, table, form)
+        src = validate.Source(sh.table, form.path, sh.title, names + [c for c in text.columns if c not in names],
+                              text)
+        parsed, probs, _ = validate.parse_source(src, table)
+        probs += validate.check_values(parsed, table, {src.label: src})
     user = {c for c, _ in sh.fields}
     for p in probs:
         if p.column is not None and p.column not in user:
@@ -231,6 +245,54 @@ def _derive(text: pd.DataFrame, sh: Sheet, table: schemas.Table, form: Form) -> 
     out.insert(0, "member_id", form.member_id or "")
     out["source"] = f"форма {form.path.name}, парақ «{sh.title}»"
     return out
+
+
+def _parse(src: validate.Source, cols: dict[str, list[str]], table: schemas.Table, label: str):
+    """:func:`validate.parse_source` then :func:`validate.check_values` of a source whose
+    text cells are ``cols`` (its frame's columns as lists of str): (parsed frame, problems).
+    ``label``: ``src.label``, made once per form (it is asked of the project root each time)."""
+    values, probs, _ = validate.parse_columns(src, cols, table)
+    n = len(src.frame)
+    probs += [validate.Problem(label, "empty row inside the data (delete it)", i + 2)
+              for i in range(n) if all(cols[c][i] == "" for c in cols)]
+    parsed = validate.parsed_frame(values, label, n)
+    probs += validate.check_values(parsed, table, {label: src}, values)
+    return parsed, probs
+
+
+def _derive_columns(cols: dict[str, list[str]], sh: Sheet, table: schemas.Table, form: Form) -> dict[str, list[str]]:
+    """:func:`_derive` on plain lists (column -> text cells): the same columns in the same order."""
+    out = dict(cols)
+    n = len(next(iter(cols.values()))) if cols else 0
+    for label, key in DERIVED_KEYS.items():
+        if label in out and key in table.columns:
+            lc, kc = table.columns[label], table.columns[key]
+            mapping = dict(zip(lc.allowed or (), kc.allowed or ()))
+            out[key] = [mapping.get(validate._clean(v), "") for v in out[label]]
+    if sh.table == "grade_bands":
+        band = [validate._clean(v) for v in out["grade_band"]]
+        total = [b.casefold() == "барлығы" for b in band]
+        out["grade_band"] = ["Барлығы" if t else b for b, t in zip(band, total)]
+        parts = [_BAND.match(b) for b in band]
+        out["grade_from"] = [m.group(1) if m else "" for m in parts]
+        out["grade_to"] = [(m.group(2) or m.group(1)) if m else "" for m in parts]
+        out["row_type"] = ["total" if t else "part" for t in total]
+    if sh.numbered is not None and "item" in table.columns:
+        if sh.numbered:
+            seen: dict[str, int] = {}
+            item = []
+            for v in out[sh.numbered]:
+                seen[v] = seen.get(v, 0) + 1
+                item.append(str(seen[v]))
+            out["item"] = item
+        else:
+            out["item"] = [str(i) for i in range(1, n + 1)]
+    out = {"member_id": [form.member_id or ""] * n, "period": [form.period] * n, **out}
+    out["source"] = [f"форма {form.path.name}, парақ «{sh.title}»"] * n
+    return out
+
+
+_BAND = re.compile(r"^(\d{1,2})(?:-(\d{1,2}))?$")
 
 
 # --- every returned form of a report -------------------------------------------------------------
@@ -293,19 +355,23 @@ def read_forms(period: str, report: str = REPORT, existing: pd.DataFrame | None 
 # --- reading each form once per content ----------------------------------------------------------
 
 CACHE_VERSION = 1
-PARALLEL_FROM = 24          # forms not read yet from which a pool of processes reads them
+# forms not read yet from which a pool of processes reads them. A form reads in ~0.035 s of
+# CPU here (esep.data.xlsx); a forked pool costs more than that (each form pickled twice, fork
+# and pipes: 200 forms cold, 0.054 s CPU per form and more wall time than in this process on
+# the shared 2-core machine), so only very many forms are worth one.
+PARALLEL_FROM = 2000
 _memo: dict[str, bytes] = {}     # key.meta -> pickled light Form (this process)
 _code_sig: list[str] = []
 
 
 def _code_signature() -> str:
-    """The code and schema that decide how a form reads (this package, validate, schemas)."""
+    """The code and schema that decide how a form reads (this package, validate, xlsx, schemas)."""
     import hashlib
 
     if not _code_sig:
         h = hashlib.sha256()
         here = Path(__file__).parent
-        for f in [*sorted(here.glob("*.py")), Path(validate.__file__), Path(schemas.__file__)]:
+        for f in [*sorted(here.glob("*.py")), Path(validate.__file__), Path(xlsx.__file__), Path(schemas.__file__)]:
             h.update(f.name.encode() + b"\0" + f.read_bytes())
         _code_sig.append(h.hexdigest())
     sp = schemas.schema_path(REPORT)
@@ -426,11 +492,12 @@ def _read_cached(files: list[Path], period: str, roster, schema, light: bool = F
             blobs = None
         finally:
             _job.clear()
-    if blobs is None:
-        blobs = [pickle.dumps(read_form(files[i], period, roster, schema), protocol=pickle.HIGHEST_PROTOCOL)
-                 for i in todo]
-    for i, blob in zip(todo, blobs):
-        form = pickle.loads(blob)
+    if blobs is None:   # read here: each form as read, pickled once for the cache (not read back)
+        fresh = [read_form(files[i], period, roster, schema) for i in todo]
+        blobs = [pickle.dumps(f, protocol=pickle.HIGHEST_PROTOCOL) for f in fresh]
+    else:
+        fresh = [pickle.loads(blob) for blob in blobs]
+    for i, blob, form in zip(todo, blobs, fresh):
         _store(keys[i], blob, form)
         out[i] = Form(form.path, form.period, form.member_id, form.problems) if light else form
     return out
