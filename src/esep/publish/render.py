@@ -199,6 +199,122 @@ def _without_soup(html_text: str) -> str | None:
     return "".join(out)
 
 
+# -- the tables of an output, for their width, without the soup ------------------------------
+_PLAIN_REFS = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "nbsp": "\u00a0"}
+_REF = re.compile(r"&(?:([a-z]+)|#([0-9]{2,3}));")
+
+
+class _RawText(str):
+    """The content of a <style>/<script>: not text (bs4's get_text leaves it out)."""
+
+
+class _El:
+    """The part of a bs4 Tag that :func:`esep.publish.formats.table_width_em` reads."""
+
+    __slots__ = ("name", "attrs", "children")
+
+    def __init__(self, name: str, attrs: dict):
+        self.name, self.attrs, self.children = name, attrs, []
+
+    def get(self, key, default=None):
+        return self.attrs.get(key, default)
+
+    def find_all(self, name, recursive=True):
+        names = {name} if isinstance(name, str) else set(name)
+        found = []
+
+        def walk(el):
+            for c in el.children:
+                if isinstance(c, _El):
+                    if c.name in names:
+                        found.append(c)
+                    if recursive:
+                        walk(c)
+        walk(self)
+        return found
+
+    def get_text(self, separator=""):
+        strings = []
+
+        def walk(el):
+            for c in el.children:
+                if isinstance(c, _El):
+                    walk(c)
+                elif not isinstance(c, _RawText):
+                    strings.append(c)
+        walk(self)
+        return separator.join(strings)
+
+
+def _tables(html_text: str):
+    """The <table> elements of an output's HTML as bs4 (html.parser) would give them to
+    ``table_width_em`` (every table, nested ones too), for strictly nested markup whose
+    text has only ``&amp; &lt; &gt; &quot; &nbsp; &#NN;`` references; None otherwise
+    (then the caller parses it with bs4)."""
+    multi, _, bs4_void, _ = _soup_rules()
+    if "\x00" in html_text:
+        return None
+    root = _El("[document]", {})
+    stack, tables = [root], []
+    pos, n = 0, len(html_text)
+    while True:
+        m = _LT.search(html_text, pos)
+        text = html_text[pos:m.start() if m else n]
+        if text:
+            if "&" in text:
+                bad = False
+
+                def ref(r):
+                    nonlocal bad
+                    if r.group(1) is not None:
+                        if r.group(1) not in _PLAIN_REFS:
+                            bad = True
+                        return _PLAIN_REFS.get(r.group(1), "")
+                    code = int(r.group(2))
+                    bad = bad or not 32 <= code < 127
+                    return chr(code)
+                text = _REF.sub(ref, text)
+                if bad or "&" in _REF.sub("", html_text[pos:m.start() if m else n]):
+                    return None
+            stack[-1].children.append(text)
+        if m is None:
+            break
+        tag = _TAG.match(html_text, m.start())
+        if tag is None:
+            return None
+        end, name, raw_attrs, selfclose = tag.group(1), tag.group(2).lower(), tag.group(3), tag.group(4)
+        pos = tag.end()
+        if name in UNSAFE or (name in bs4_void) != (name in VOID):
+            return None
+        if end:
+            if raw_attrs.strip() or selfclose or name in VOID or len(stack) == 1 or stack.pop().name != name:
+                return None
+            continue
+        attrs: dict = {}
+        universal, own = multi.get("*", set()), multi.get(name, set())
+        for a in _ATTR.finditer(raw_attrs):
+            key = a.group(1).lower()
+            value = a.group(2) if a.group(2) is not None else (a.group(3) or "")
+            if key in attrs or "&" in value:
+                return None
+            attrs[key] = re.findall(r"\S+", value) if (key in universal or key in own) else value
+        el = _El(name, attrs)
+        stack[-1].children.append(el)
+        if name == "table":
+            tables.append(el)
+        if name in VOID or selfclose:
+            continue
+        if name in RAW_TEXT:
+            close = re.compile(rf"</{name}\s*>", re.I).search(html_text, pos)
+            if close is None or re.search(rf"</{name}\b", html_text[pos:close.start()], re.I):
+                return None
+            el.children.append(_RawText(html_text[pos:close.start()]))
+            pos = close.end()
+            continue
+        stack.append(el)
+    return tables if len(stack) == 1 else None
+
+
 def _soup_pass(html_text: str, exporter) -> str:
     """nbconvert 7's HTMLExporter post-pass, as it is there."""
     from bs4 import BeautifulSoup
@@ -324,10 +440,12 @@ def _layout_outputs(nb) -> None:
                 text = data["text/html"] if isinstance(data["text/html"], str) else "".join(data["text/html"])
                 if 'class="esep-frame' in text:
                     continue
-                from bs4 import BeautifulSoup
+                tables = _tables(text)
+                if tables is None:
+                    from bs4 import BeautifulSoup
 
-                em = max((table_width_em(t) for t in BeautifulSoup(text, "html.parser").find_all("table")),
-                         default=0)
+                    tables = BeautifulSoup(text, "html.parser").find_all("table")
+                em = max((table_width_em(t) for t in tables), default=0)
                 wide = " esep-wide" if em > PHONE_TABLE_EM else ""
                 hint = _HINT if wide else ""
                 data["text/html"] = f'{hint}<div class="esep-frame{wide}">{text}</div>'
