@@ -138,6 +138,16 @@ def _svg_shape(text: str) -> str:
     return re.sub(r"-?\d+\.\d+|-0\b", lambda m: f"{float(m.group(0)) + 0.0:.4f}".rstrip("0").rstrip("."), text)
 
 
+def _plain_figure(layout):
+    fig = matplotlib.figure.Figure(figsize=(4, 3), layout=layout)
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [3, 1, 2], label="сызық")
+    ax.set_title("Тақырып $x^2$")
+    ax.set_ylabel("Өте ұзын ось атауы\nекі жол")
+    ax.legend()
+    return fig
+
+
 def test_svg_is_savefig_tight_at_less_cost():
     """charts.svg (one layout, one draw) gives the picture savefig(bbox_inches="tight")
     gives: vertical, rotated, wrapped, horizontal grouped and line charts."""
@@ -157,6 +167,7 @@ def test_svg_is_savefig_tight_at_less_cost():
                            "k", "v", hue="y", horizontal=True, legend_title="Жыл", highlight=[long[3]]),
         lambda: charts.line(pd.DataFrame({"t": ["2022", "2023", "2024"] * 2, "g": ["A"] * 3 + ["B"] * 3,
                                           "v": [10.5, 20.1, 30, 11, 19.9, 35]}), "t", "v", hue="g", percent=True),
+        lambda: _plain_figure(None), lambda: _plain_figure("tight"),     # other layouts too
     ]
     spent = {"tight": 0.0, "svg": 0.0}
     for make in figs:

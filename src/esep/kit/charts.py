@@ -107,10 +107,10 @@ def svg(fig: plt.Figure) -> str:
     canvas, dpi = fig.canvas, fig.dpi
     with _text_layouts_once():
         try:
+            measure = FigureCanvasSVG(fig)   # fig.canvas until restored below
             fig.dpi = 72                     # what FigureCanvasSVG.print_svg measures in
             width, height = fig.get_size_inches()
             renderer = RendererSVG(width * 72, height * 72, io.StringIO(), image_dpi=dpi)
-            measure = FigureCanvasSVG(fig)   # fig.canvas until restored below
             measure.get_renderer = lambda: renderer  # the layout engine measures with it
             if engine is not None:
                 engine.execute(fig)
