@@ -161,3 +161,26 @@ def test_table_widths_without_the_soup_are_the_soups():
     for unsure in ["<table><tr><td>ашық", "<table><tr><td>&copy; 2024</td></tr></table>",
                    "<table><!-- x --><tr><td>1</td></tr></table>", "<table><tr><td a=1 a=2>1</td></tr></table>"]:
         assert render._tables(unsure) is None
+
+
+# --- integration: the shipped school report (seed 002's №67), executed once ---------------
+
+@pytest.fixture(scope="module")
+def school_notebook(tmp_path_factory):
+    import nbformat
+    from reportrun import cached_runner, prepared_project
+
+    with prepared_project(tmp_path_factory.mktemp("school_render"), "school_project") as root:
+        run = cached_runner(root, "school_project", lambda out: nbformat.read(str(out), as_version=4))
+        yield run(period="2023-2024", member="astana-67-share")
+
+
+@pytest.mark.integration
+def test_executed_school_report_same_page_as_nbconvert(school_notebook, nbconvert_exporter, monkeypatch):
+    nbconvert_exporter(True)
+    theirs = _page(school_notebook)
+    nbconvert_exporter(False)
+    calls = _soup_passes(monkeypatch)
+    ours = _page(school_notebook)
+    assert calls == [] and ours == theirs
+    assert ours.count("<figure") == 2 and ours.count("<table") >= 5     # charts and tables compared
