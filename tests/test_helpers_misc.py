@@ -126,3 +126,62 @@ def test_bar_highlight_marks_one_category():
     assert weights[1] == "bold" and weights[0] != "bold"
     plain = charts.bar(df, "region", "n", horizontal=True).axes[0]
     assert {matplotlib.colors.to_hex(p.get_facecolor()) for p in plain.patches} == {charts.PALETTE[0]}
+
+
+def _svg_shape(text: str) -> str:
+    """An SVG with its clip-path ids (hashes of the clip rectangles' float coordinates)
+    numbered in order of appearance and its numbers rounded to 1e-4 pt."""
+    import re
+
+    ids: dict[str, str] = {}
+    text = re.sub(r"p[0-9a-f]{10}\b", lambda m: ids.setdefault(m.group(0), f"clip{len(ids)}"), text)
+    return re.sub(r"-?\d+\.\d+|-0\b", lambda m: f"{float(m.group(0)) + 0.0:.4f}".rstrip("0").rstrip("."), text)
+
+
+def _plain_figure(layout):
+    fig = matplotlib.figure.Figure(figsize=(4, 3), layout=layout)
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [3, 1, 2], label="сызық")
+    ax.set_title("Тақырып $x^2$")
+    ax.set_ylabel("Өте ұзын ось атауы\nекі жол")
+    ax.legend()
+    return fig
+
+
+def test_svg_is_savefig_tight_at_less_cost():
+    """charts.svg (one layout, one draw) gives the picture savefig(bbox_inches="tight")
+    gives: vertical, rotated, wrapped, horizontal grouped and line charts."""
+    import io
+    import time
+
+    charts.setup()
+    long = [f"Облыс атауы ұзын {i} облысы" for i in range(10)]
+    figs = [
+        lambda: charts.bar(pd.DataFrame({"k": ["1-4 сыныптар", "5-9 сыныптар", "10-11 сыныптар"],
+                                         "v": [12, 30, 25]}), "k", "v", ylabel="Педагогтер, адам"),
+        lambda: charts.bar(pd.DataFrame({"k": long, "v": [float(i) * 111.1 for i in range(10)]}), "k", "v",
+                           decimals=1),                                  # rotated labels
+        lambda: charts.bar(pd.DataFrame({"k": ["Жалпы білім беретін мектептер", "Мамандандырылған лицейлер",
+                                               "ОББҰ"], "v": [45.2, 30.1, np.nan]}), "k", "v", percent=True),
+        lambda: charts.bar(pd.DataFrame({"k": long * 2, "y": ["2023"] * 10 + ["2024"] * 10, "v": range(20)}),
+                           "k", "v", hue="y", horizontal=True, legend_title="Жыл", highlight=[long[3]]),
+        lambda: charts.line(pd.DataFrame({"t": ["2022", "2023", "2024"] * 2, "g": ["A"] * 3 + ["B"] * 3,
+                                          "v": [10.5, 20.1, 30, 11, 19.9, 35]}), "t", "v", hue="g", percent=True),
+        lambda: _plain_figure(None), lambda: _plain_figure("tight"),     # other layouts too
+    ]
+    spent = {"tight": 0.0, "svg": 0.0}
+    for make in figs:
+        buf = io.StringIO()
+        fig = make()
+        t = time.process_time()
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        spent["tight"] += time.process_time() - t
+        fig = make()
+        engine = fig.get_layout_engine()
+        t = time.process_time()
+        ours = charts.svg(fig)
+        spent["svg"] += time.process_time() - t
+        assert _svg_shape(ours) == _svg_shape(buf.getvalue())
+        assert fig.get_layout_engine() is engine             # the figure is left as it was
+        assert charts.svg(make()) == ours                    # deterministic
+    assert spent["svg"] < spent["tight"]

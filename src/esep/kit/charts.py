@@ -11,6 +11,7 @@ which esep's renderer turns into the image's alt text and a real caption under i
 """
 from __future__ import annotations
 
+import contextlib
 import textwrap
 from typing import Any, Sequence
 
@@ -86,12 +87,78 @@ def _svg_once() -> None:
 
 
 def svg(fig: plt.Figure) -> str:
-    """The figure as SVG text (deterministic: no date, stable ids)."""
+    """The figure as SVG text (deterministic: no date, stable ids), cropped to its content
+    like ``savefig(bbox_inches="tight")``.
+
+    The same picture as ``fig.savefig(buf, format="svg", bbox_inches="tight")`` (the
+    same elements and coordinates, up to ~1e-13 pt) at about half the CPU: that call
+    lays the figure out (constrained layout), draws it once to a null renderer, measures
+    its tight box, then draws it again. Here the layout and the tight box are measured
+    with one SVG renderer at the SVG's 72 dpi (no throw-away draw), the figure is drawn
+    once into the box, and every text's layout is computed once per call
+    (:func:`_text_layouts_once`) instead of at each of the ~5 measuring passes.
+    """
     import io
 
+    from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    engine = fig.get_layout_engine()
+    canvas, dpi = fig.canvas, fig.dpi
+    with _text_layouts_once():
+        try:
+            measure = FigureCanvasSVG(fig)   # fig.canvas until restored below
+            fig.dpi = 72                     # what FigureCanvasSVG.print_svg measures in
+            width, height = fig.get_size_inches()
+            renderer = RendererSVG(width * 72, height * 72, io.StringIO(), image_dpi=dpi)
+            measure.get_renderer = lambda: renderer  # the layout engine measures with it
+            if engine is not None:
+                engine.execute(fig)
+            box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+        finally:
+            fig.dpi = dpi
+            fig.set_canvas(canvas)
+        fig.set_layout_engine(None)          # laid out: savefig neither lays out nor pre-draws
+        try:
+            fig.savefig(buf, format="svg", bbox_inches=box, metadata={"Date": None})
+        finally:
+            fig.set_layout_engine(engine)
     return buf.getvalue()
+
+
+@contextlib.contextmanager
+def _text_layouts_once():
+    """Within the block, a text's layout (``Text._get_layout``: its lines' sizes and
+    offsets from its anchor, independent of where the text stands) is computed once per
+    text content, font and alignment, not at every measuring pass of a draw. Texts
+    measured by SVG renderers share one entry: their metrics come from the font alone
+    (``TextToPath``, unhinted, 72 dpi), not from the renderer instance. The cache lives
+    for the block only (rcParams and fonts do not change inside it)."""
+    from matplotlib.backends.backend_svg import RendererSVG
+    from matplotlib.text import Text
+
+    compute = Text._get_layout
+    memo: dict = {}
+
+    def layout(self, renderer):
+        if self._wrap or self.get_usetex() or self.get_transform_rotates_text():
+            return compute(self, renderer)   # depends on position / the TeX pipeline
+        base = getattr(renderer, "_renderer", renderer)      # MixedModeRenderer wraps one
+        key = (RendererSVG if type(base) is RendererSVG else renderer,
+               self.get_figure(root=True).dpi, self._text, self._fontproperties.copy(),
+               self._linespacing, self._multialignment, self._rotation, self._rotation_mode,
+               self._horizontalalignment, self._verticalalignment, self._parse_math)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = compute(self, renderer)
+        bbox, info, descent = hit
+        return bbox.frozen(), list(info), descent
+
+    Text._get_layout = layout
+    try:
+        yield
+    finally:
+        Text._get_layout = compute
 
 
 def caption(fig: plt.Figure) -> str | None:

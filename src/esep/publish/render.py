@@ -35,7 +35,7 @@ from esep.core.fsutil import atomic_write  # noqa: E402,F401  (re-exported: inde
 
 def reader_notebook(nb):
     """A copy of ``nb`` ready for readers: placeholders filled, code/noise removed."""
-    nb = copy.deepcopy(nb)
+    nb = _copy_nb(nb)
     scraps = read_scraps(nb)
     # a section whose data is missing for the period: its narrative goes too (the
     # notebook shows a short note instead); cells say their section in metadata.esep.section
@@ -66,11 +66,311 @@ def reader_notebook(nb):
     return nb
 
 
+def _copy_nb(node):
+    """A deep copy of a notebook (what ``copy.deepcopy`` gives: NotebookNodes, lists and
+    the same immutable leaves) at a fraction of its cost: a notebook is JSON data."""
+    from nbformat import NotebookNode
+
+    t = type(node)
+    if t is NotebookNode:
+        return NotebookNode({k: _copy_nb(v) for k, v in node.items()})
+    if t is list:
+        return [_copy_nb(v) for v in node]
+    if t in (str, int, float, bool) or node is None:
+        return node
+    return copy.deepcopy(node)
+
+
+# -- the soup pass nbconvert's HTMLExporter makes, done without the soup --------------------
+# HTMLExporter.from_notebook_node re-parses its whole output with BeautifulSoup
+# (html.parser) to give an <img> without alt a placeholder alt (and JupyterLab-template
+# cells a tabindex), then serializes the tree: about half of the HTML render. The body
+# then goes through nh3 (sanitize.clean), which parses it again (html5ever) and writes
+# its own tree, so what the soup pass does to the page is what it does to the tokens
+# html5ever reads. For strictly nested markup (every tag closed in order, no comment,
+# no duplicate attribute, ``&`` only in plain ``&name;``/``&#n;`` references in text,
+# no raw-text/foreign element other than script and style) the soup's tree is the token
+# stream, and its serialization changes exactly this: attributes sorted by name,
+# multi-valued ones (``class``...) split on whitespace and joined by one space, a text
+# made only of ASCII spaces becomes "\n" (if it holds one) or " " outside <pre>, a
+# self-closed non-void tag (nbconvert's heading anchors ``<a class="anchor-link" .../>``)
+# becomes an empty element ``<a ...></a>``, text and values re-escaped. ``_without_soup``
+# makes the same tokens with a scanner (~1/10 of the cost) and says None for anything
+# outside that subset (or an <img> without alt), where the soup pass runs as nbconvert's.
+RAW_TEXT = {"script", "style"}
+UNSAFE = {"textarea", "title", "plaintext", "xmp", "noscript", "iframe", "noembed", "noframes",
+          "template", "svg", "math", "select", "option", "optgroup", "frameset", "frame", "head",
+          "body", "html", "image", "isindex"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr"}
+_TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'))?)*)\s*(/?)>""")
+_ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'))?""")
+_LT = re.compile(r"<(?=[a-zA-Z/!?])")
+_AMP = re.compile(r"&(?!(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{0,31});)")
+
+
+@lru_cache(maxsize=1)
+def _soup_rules():
+    """What bs4's html.parser tree builder does to attributes and whitespace (its own
+    tables, so a bs4 upgrade that changes them is followed)."""
+    from bs4 import BeautifulSoup
+    from bs4.builder import HTMLParserTreeBuilder
+
+    b = HTMLParserTreeBuilder()
+    multi = {tag: set(attrs) for tag, attrs in b.cdata_list_attributes.items()}
+    return multi, set(b.preserve_whitespace_tags), set(b.empty_element_tags), BeautifulSoup.ASCII_SPACES
+
+
+def _start_tag(name: str, attrs: list[tuple[str, str]], multi: dict) -> str:
+    universal, own = multi.get("*", set()), multi.get(name, set())
+    parts = [f"<{name}"]
+    for key, value in sorted(attrs):
+        if key in universal or key in own:
+            value = " ".join(re.findall(r"\S+", value))
+        parts.append(' %s="%s"' % (key, value.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")))
+    return "".join(parts) + ">"
+
+
+def _without_soup(html_text: str) -> str | None:
+    """``html_text`` as nbconvert's soup pass would hand it on (the same tokens for an
+    HTML5 parser), or None when it is outside the subset where that is known (above)."""
+    multi, preserve, bs4_void, spaces = _soup_rules()
+    if bs4_void != VOID and not (VOID <= bs4_void):
+        return None
+    if "\x00" in html_text or "jp-Notebook" in html_text:
+        return None
+    stack: list[str] = []
+    out: list[str] = []
+    pos, n = 0, len(html_text)
+    while True:
+        m = _LT.search(html_text, pos)
+        text = html_text[pos:m.start() if m else n]
+        if text:
+            if "&" in text and _AMP.search(text):
+                return None
+            if not text.strip(spaces) and not any(t in preserve for t in stack):
+                text = "\n" if "\n" in text else " "
+            out.append(text)
+        if m is None:
+            break
+        tag = _TAG.match(html_text, m.start())
+        if tag is None:                        # a comment, doctype, PI or broken tag
+            return None
+        end, name, raw_attrs, selfclose = tag.group(1), tag.group(2).lower(), tag.group(3), tag.group(4)
+        pos = tag.end()
+        if name in UNSAFE or (name in bs4_void) != (name in VOID):
+            return None
+        if end:
+            if raw_attrs.strip() or selfclose or name in VOID or not stack or stack.pop() != name:
+                return None
+            out.append(f"</{name}>")
+            continue
+        attrs, seen = [], set()
+        for a in _ATTR.finditer(raw_attrs):
+            key = a.group(1).lower()
+            value = a.group(2) if a.group(2) is not None else (a.group(3) or "")
+            if key in seen or "&" in value:
+                return None
+            seen.add(key)
+            attrs.append((key, value))
+        if name == "img" and "alt" not in seen:
+            return None
+        out.append(_start_tag(name, attrs, multi))
+        if name in VOID:
+            continue
+        if selfclose:                          # the soup's empty element
+            out.append(f"</{name}>")
+            continue
+        if name in RAW_TEXT:                   # content up to its end tag, unparsed
+            close = re.compile(rf"</{name}\s*>", re.I).search(html_text, pos)
+            if close is None:
+                return None
+            content = html_text[pos:close.start()]
+            if re.search(rf"</{name}\b", content, re.I):
+                return None
+            if not content.strip(spaces) and content:
+                content = "\n" if "\n" in content else " "
+            out.append(content + f"</{name}>")
+            pos = close.end()
+            continue
+        stack.append(name)
+    if stack:
+        return None
+    return "".join(out)
+
+
+# -- the tables of an output, for their width, without the soup ------------------------------
+_PLAIN_REFS = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "nbsp": "\u00a0"}
+_REF = re.compile(r"&(?:([a-z]+)|#([0-9]{2,3}));")
+
+
+class _RawText(str):
+    """The content of a <style>/<script>: not text (bs4's get_text leaves it out)."""
+
+
+class _El:
+    """The part of a bs4 Tag that :func:`esep.publish.formats.table_width_em` reads."""
+
+    __slots__ = ("name", "attrs", "children")
+
+    def __init__(self, name: str, attrs: dict):
+        self.name, self.attrs, self.children = name, attrs, []
+
+    def get(self, key, default=None):
+        return self.attrs.get(key, default)
+
+    def find_all(self, name, recursive=True):
+        names = {name} if isinstance(name, str) else set(name)
+        found = []
+
+        def walk(el):
+            for c in el.children:
+                if isinstance(c, _El):
+                    if c.name in names:
+                        found.append(c)
+                    if recursive:
+                        walk(c)
+        walk(self)
+        return found
+
+    def get_text(self, separator=""):
+        strings = []
+
+        def walk(el):
+            for c in el.children:
+                if isinstance(c, _El):
+                    walk(c)
+                elif not isinstance(c, _RawText):
+                    strings.append(c)
+        walk(self)
+        return separator.join(strings)
+
+
+def _tables(html_text: str):
+    """The <table> elements of an output's HTML as bs4 (html.parser) would give them to
+    ``table_width_em`` (every table, nested ones too), for strictly nested markup whose
+    text has only ``&amp; &lt; &gt; &quot; &nbsp; &#NN;`` references; None otherwise
+    (then the caller parses it with bs4)."""
+    multi, _, bs4_void, _ = _soup_rules()
+    if "\x00" in html_text:
+        return None
+    root = _El("[document]", {})
+    stack, tables = [root], []
+    pos, n = 0, len(html_text)
+    while True:
+        m = _LT.search(html_text, pos)
+        text = html_text[pos:m.start() if m else n]
+        if text:
+            if "&" in text:
+                bad = False
+
+                def ref(r):
+                    nonlocal bad
+                    if r.group(1) is not None:
+                        if r.group(1) not in _PLAIN_REFS:
+                            bad = True
+                        return _PLAIN_REFS.get(r.group(1), "")
+                    code = int(r.group(2))
+                    bad = bad or not 32 <= code < 127
+                    return chr(code)
+                text = _REF.sub(ref, text)
+                if bad or "&" in _REF.sub("", html_text[pos:m.start() if m else n]):
+                    return None
+            stack[-1].children.append(text)
+        if m is None:
+            break
+        tag = _TAG.match(html_text, m.start())
+        if tag is None:
+            return None
+        end, name, raw_attrs, selfclose = tag.group(1), tag.group(2).lower(), tag.group(3), tag.group(4)
+        pos = tag.end()
+        if name in UNSAFE or (name in bs4_void) != (name in VOID):
+            return None
+        if end:
+            if raw_attrs.strip() or selfclose or name in VOID or len(stack) == 1 or stack.pop().name != name:
+                return None
+            continue
+        attrs: dict = {}
+        universal, own = multi.get("*", set()), multi.get(name, set())
+        for a in _ATTR.finditer(raw_attrs):
+            key = a.group(1).lower()
+            value = a.group(2) if a.group(2) is not None else (a.group(3) or "")
+            if key in attrs or "&" in value:
+                return None
+            attrs[key] = re.findall(r"\S+", value) if (key in universal or key in own) else value
+        el = _El(name, attrs)
+        stack[-1].children.append(el)
+        if name == "table":
+            tables.append(el)
+        if name in VOID or selfclose:
+            continue
+        if name in RAW_TEXT:
+            close = re.compile(rf"</{name}\s*>", re.I).search(html_text, pos)
+            if close is None or re.search(rf"</{name}\b", html_text[pos:close.start()], re.I):
+                return None
+            el.children.append(_RawText(html_text[pos:close.start()]))
+            pos = close.end()
+            continue
+        stack.append(el)
+    return tables if len(stack) == 1 else None
+
+
+def _soup_pass(html_text: str, exporter) -> str:
+    """nbconvert 7's HTMLExporter post-pass, as it is there."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_text, features="html.parser")
+    missing_alt = 0
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+        missing_alt += 1
+    if missing_alt:
+        exporter.log.warning("Alternative text is missing on %s image(s).", missing_alt)
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    return str(soup)
+
+
 @lru_cache(maxsize=1)
 def _exporter():
+    import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    exp = HTMLExporter(template_name="basic")
+    class ReaderExporter(HTMLExporter):
+        """nbconvert's HTMLExporter with the same output for esep's reader notebooks at
+        less CPU: the notebook is deep-copied once (not twice), validated once after the
+        preprocessors (not after each of the 12), and the soup pass runs only where it
+        can change the sanitized page (:func:`_soup_pass_matters`)."""
+
+        def _preprocess(self, nb, resources):
+            # ``nb`` is Exporter.from_notebook_node's own deep copy (nbconvert copies again)
+            resc = copy.deepcopy(resources)
+            _, nbc = nbformat.validator.normalize(nb)
+            for preprocessor in self._preprocessors:
+                nbc, resc = preprocessor(nbc, resc)
+            self._validate_preprocessor(nbc, preprocessor)
+            return nbc, resc
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter.from_notebook_node (nbconvert 7) up to its soup pass
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            out, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            lean = _without_soup(out)
+            return (_soup_pass(out, self) if lean is None else lean), resources
+
+    exp = ReaderExporter(template_name="basic")
     exp.exclude_input = True
     exp.exclude_input_prompt = True
     exp.exclude_output_prompt = True
@@ -140,10 +440,12 @@ def _layout_outputs(nb) -> None:
                 text = data["text/html"] if isinstance(data["text/html"], str) else "".join(data["text/html"])
                 if 'class="esep-frame' in text:
                     continue
-                from bs4 import BeautifulSoup
+                tables = _tables(text)
+                if tables is None:
+                    from bs4 import BeautifulSoup
 
-                em = max((table_width_em(t) for t in BeautifulSoup(text, "html.parser").find_all("table")),
-                         default=0)
+                    tables = BeautifulSoup(text, "html.parser").find_all("table")
+                em = max((table_width_em(t) for t in tables), default=0)
                 wide = " esep-wide" if em > PHONE_TABLE_EM else ""
                 hint = _HINT if wide else ""
                 data["text/html"] = f'{hint}<div class="esep-frame{wide}">{text}</div>'
