@@ -81,10 +81,27 @@ def preload() -> list[str]:
     sys.stderr = io.TextIOWrapper(io.BytesIO(), encoding="UTF-8")
     builtins.get_ipython = lambda: _KernelShell()
     try:
-        return _import_all()
+        failed = _import_all()
+        _warm_fonts()
+        return failed
     finally:
         sys.stdout, sys.stderr = saved
         del builtins.get_ipython
+
+
+def _warm_fonts() -> None:
+    """Find and open the chart font once here (matplotlib caches both by process; a fork
+    inherits them), not in every notebook's first chart. No rcParams, no figure, no
+    pyplot state is touched."""
+    try:
+        from matplotlib import font_manager
+
+        for weight in ("normal", "bold"):
+            path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight=weight),
+                                         fallback_to_default=True)
+            font_manager.get_font(path)
+    except Exception:  # noqa: BLE001 - only a cache
+        pass
 
 
 def _import_all() -> list[str]:
