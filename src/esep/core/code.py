@@ -126,15 +126,35 @@ def helper_files(notebook: Path, src_dir: Path) -> list[Path]:
         pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]
         if name.split(".")[0] == "helpers" and path.is_relative_to(KIT_DIR):
             pkg = "helpers" if path.parent == KIT_DIR else pkg
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError):
+        found = _file_imports(path, pkg)
+        if found is None:
             continue
         # every parent package's __init__ runs too
         parts = name.split(".")
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]
-        todo += sorted(_imports(tree, pkg) - set(seen))
+        todo += sorted(found - set(seen))
     return sorted(set(seen.values()))
+
+
+_imports_memo: dict[tuple, frozenset] = {}   # (path, package, mtime, size) -> imported names
+
+
+def _file_imports(path: Path, pkg: str) -> frozenset | None:
+    """The names a module imports (None: unreadable or not Python), parsed once per
+    process and file version: every report type's key walks the same kit modules."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (str(path), pkg, st.st_mtime_ns, st.st_size)
+    hit = _imports_memo.get(key)
+    if hit is None:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        hit = _imports_memo[key] = frozenset(_imports(tree, pkg))
+    return hit
 
 
 _files_memo: dict[tuple, tuple] = {}   # (notebook, src_dir) -> (stat signature, files, hashes)
