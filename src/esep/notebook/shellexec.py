@@ -21,7 +21,8 @@ plain kernel), outputs in order (streams, display data, execute results, errors 
 IPython's traceback), execution counts, ``language_info``, stop at the first error unless
 the cell is tagged ``raises-exception``, ``skip-execution`` honoured, a dead process is a
 :class:`~esep.notebook.execute.KernelDied` (the build retries the unit).
-Not supported (no kernel): widgets and comms, ``input()``, GUI event loops. Set
+Not supported (no kernel): widgets and comms, ``input()``, GUI event loops, updating an
+earlier output by display id (``update_display_data`` is dropped). Set
 ``ESEP_ENGINE=kernel`` to run every notebook through a Jupyter kernel instead (also the
 fallback when no zygote runs).
 """
