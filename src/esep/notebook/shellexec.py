@@ -255,7 +255,6 @@ def serve(conn, argv: list[str]) -> int:
     if profile is not None:
         profile.disable()
         profile.dump_stats(os.path.join(os.environ["ESEP_PROFILE_CELLS"], f"cells-{os.getpid()}.prof"))
-    shell.history_manager.end_session() if hasattr(shell.history_manager, "end_session") else None
     use = resource.getrusage(resource.RUSAGE_SELF)
     _send(conn, {"end": True, "language_info": IPythonKernel.language_info,
                  "cpu": use.ru_utime + use.ru_stime})
@@ -325,6 +324,7 @@ def run(nb_man, zyg, extra: list[str], last: dict, fallback):
         if cell.cell_type == "code" and cell.source.strip() and SKIP_TAG not in cell.metadata.get("tags", []):
             runnable[i] = ERROR_TAG in cell.metadata.get("tags", [])
     reader = sock.makefile("rb")
+    finished = False
     try:
         _send(sock, {"cells": [[i, nb.cells[i].source, runnable[i]] for i in runnable],
                      "config": _config_from_args(extra)})
@@ -364,7 +364,7 @@ def run(nb_man, zyg, extra: list[str], last: dict, fallback):
         reader.close()
         sock.close()
         _live.discard(pid)
-        if not locals().get("finished"):
+        if not finished:
             _kill(pid)  # stopped midway (an error here, an interrupt): it must not run on
     return nb
 

@@ -360,7 +360,10 @@ def kernel_args(cmd: list[str]) -> list[str] | None:
     return cmd[i + 2:]
 
 
-def request(path: str, doc: dict, timeout: float = 10.0) -> dict:
+def _ask(path: str, doc: dict, timeout: float) -> tuple[socket.socket, dict]:
+    """Send one request line to the zygote; (the open socket, its one-line answer). The
+    zygote writes nothing after that line until it is sent more (a forked shell waits for
+    its cells), so nothing of what follows is read here."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
@@ -372,9 +375,16 @@ def request(path: str, doc: dict, timeout: float = 10.0) -> dict:
             if not chunk:
                 raise ConnectionError("zygote closed the connection")
             buf += chunk
-        return json.loads(buf)
-    finally:
+        return s, json.loads(buf)
+    except BaseException:
         s.close()
+        raise
+
+
+def request(path: str, doc: dict, timeout: float = 10.0) -> dict:
+    s, answer = _ask(path, doc, timeout)
+    s.close()
+    return answer
 
 
 class Zygote:
@@ -424,21 +434,11 @@ class Zygote:
         or (None, 0) when the zygote is not there."""
         if not self.ready(timeout):
             return None, 0
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
         try:
-            s.connect(self.path)
-            s.sendall(json.dumps({"op": "shell", "env": env, "cwd": cwd}).encode() + b"\n")
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(1)   # byte by byte: what follows the pid line is the shell's
-                if not chunk:
-                    raise ConnectionError("zygote closed the connection")
-                buf += chunk
-            pid = json.loads(buf)["pid"]
-        except (OSError, ValueError, KeyError):
-            s.close()
+            s, answer = _ask(self.path, {"op": "shell", "env": env, "cwd": cwd}, timeout)
+        except (OSError, ValueError):
             return None, 0
+        pid = answer.get("pid") if isinstance(answer, dict) else None
         if not pid:
             s.close()
             return None, 0
