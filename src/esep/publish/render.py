@@ -131,75 +131,101 @@ def _start_tag(name: str, attrs: list[tuple[str, str]], multi: dict) -> str:
     return "".join(parts) + ">"
 
 
-def _without_soup(html_text: str) -> str | None:
-    """``html_text`` as nbconvert's soup pass would hand it on (the same tokens for an
-    HTML5 parser), or None when it is outside the subset where that is known (above)."""
-    multi, preserve, bs4_void, spaces = _soup_rules()
-    if bs4_void != VOID and not (VOID <= bs4_void):
-        return None
-    if "\x00" in html_text or "jp-Notebook" in html_text:
-        return None
+class _Unsure(Exception):
+    """The markup is outside the subset the scanners below reproduce: use bs4."""
+
+
+def _scan(html_text: str):
+    """The tokens of strictly nested markup, as both scanners below need them:
+    ``("text", text, open tag names)``, ``("start", name, (attributes, self-closed))``,
+    ``("raw", name, content)`` (a script/style's content, after its start) and
+    ``("end", name, None)``. Raises :class:`_Unsure` for anything else: a comment,
+    doctype or broken tag, an unsafe or foreign element, a tag closed out of order, a
+    duplicate attribute or ``&`` in an attribute value."""
+    _, _, bs4_void, _ = _soup_rules()
+    if "\x00" in html_text:
+        raise _Unsure
     stack: list[str] = []
-    out: list[str] = []
     pos, n = 0, len(html_text)
     while True:
         m = _LT.search(html_text, pos)
         text = html_text[pos:m.start() if m else n]
         if text:
-            if "&" in text and _AMP.search(text):
-                return None
-            if not text.strip(spaces) and not any(t in preserve for t in stack):
-                text = "\n" if "\n" in text else " "
-            out.append(text)
+            yield "text", text, stack
         if m is None:
             break
         tag = _TAG.match(html_text, m.start())
         if tag is None:                        # a comment, doctype, PI or broken tag
-            return None
+            raise _Unsure
         end, name, raw_attrs, selfclose = tag.group(1), tag.group(2).lower(), tag.group(3), tag.group(4)
         pos = tag.end()
         if name in UNSAFE or (name in bs4_void) != (name in VOID):
-            return None
+            raise _Unsure
         if end:
             if raw_attrs.strip() or selfclose or name in VOID or not stack or stack.pop() != name:
-                return None
-            out.append(f"</{name}>")
+                raise _Unsure
+            yield "end", name, None
             continue
         attrs, seen = [], set()
         for a in _ATTR.finditer(raw_attrs):
             key = a.group(1).lower()
             value = a.group(2) if a.group(2) is not None else (a.group(3) or "")
             if key in seen or "&" in value:
-                return None
+                raise _Unsure
             seen.add(key)
             attrs.append((key, value))
-        if name == "img" and "alt" not in seen:
-            return None
-        out.append(_start_tag(name, attrs, multi))
-        if name in VOID:
-            continue
-        if selfclose:                          # the soup's empty element
-            out.append(f"</{name}>")
+        yield "start", name, (attrs, bool(selfclose))
+        if name in VOID or selfclose:
             continue
         if name in RAW_TEXT:                   # content up to its end tag, unparsed
             close = re.compile(rf"</{name}\s*>", re.I).search(html_text, pos)
-            if close is None:
-                return None
-            content = html_text[pos:close.start()]
-            if re.search(rf"</{name}\b", content, re.I):
-                return None
-            if not content.strip(spaces) and content:
-                content = "\n" if "\n" in content else " "
-            out.append(content + f"</{name}>")
+            if close is None or re.search(rf"</{name}\b", html_text[pos:close.start()], re.I):
+                raise _Unsure
+            yield "raw", name, html_text[pos:close.start()]
             pos = close.end()
             continue
         stack.append(name)
     if stack:
+        raise _Unsure
+
+
+def _without_soup(html_text: str) -> str | None:
+    """``html_text`` as nbconvert's soup pass would hand it on (the same tokens for an
+    HTML5 parser), or None when it is outside the subset where that is known (above)."""
+    multi, preserve, bs4_void, spaces = _soup_rules()
+    if bs4_void != VOID and not (VOID <= bs4_void):
+        return None
+    if "jp-Notebook" in html_text:
+        return None
+    out: list[str] = []
+    try:
+        for kind, name, extra in _scan(html_text):
+            if kind == "text":
+                text = name
+                if "&" in text and _AMP.search(text):
+                    return None
+                if not text.strip(spaces) and not any(t in preserve for t in extra):
+                    text = "\n" if "\n" in text else " "
+                out.append(text)
+            elif kind == "end":
+                out.append(f"</{name}>")
+            elif kind == "start":
+                attrs, selfclose = extra
+                if name == "img" and "alt" not in {k for k, _ in attrs}:
+                    return None
+                out.append(_start_tag(name, attrs, multi))
+                if selfclose and name not in VOID:   # the soup's empty element
+                    out.append(f"</{name}>")
+            else:                                   # raw text
+                content = extra
+                if not content.strip(spaces) and content:
+                    content = "\n" if "\n" in content else " "
+                out.append(content + f"</{name}>")
+    except _Unsure:
         return None
     return "".join(out)
 
 
-# -- the tables of an output, for their width, without the soup ------------------------------
 _PLAIN_REFS = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "nbsp": "\u00a0"}
 _REF = re.compile(r"&(?:([a-z]+)|#([0-9]{2,3}));")
 
@@ -251,68 +277,47 @@ def _tables(html_text: str):
     ``table_width_em`` (every table, nested ones too), for strictly nested markup whose
     text has only ``&amp; &lt; &gt; &quot; &nbsp; &#NN;`` references; None otherwise
     (then the caller parses it with bs4)."""
-    multi, _, bs4_void, _ = _soup_rules()
-    if "\x00" in html_text:
-        return None
+    multi, _, _, _ = _soup_rules()
     root = _El("[document]", {})
-    stack, tables = [root], []
-    pos, n = 0, len(html_text)
-    while True:
-        m = _LT.search(html_text, pos)
-        text = html_text[pos:m.start() if m else n]
-        if text:
-            if "&" in text:
-                bad = False
+    stack, tables, el = [root], [], root
+    try:
+        for kind, name, extra in _scan(html_text):
+            if kind == "text":
+                raw = name
+                text = raw
+                if "&" in raw:
+                    bad = False
 
-                def ref(r):
-                    nonlocal bad
-                    if r.group(1) is not None:
-                        if r.group(1) not in _PLAIN_REFS:
-                            bad = True
-                        return _PLAIN_REFS.get(r.group(1), "")
-                    code = int(r.group(2))
-                    bad = bad or not 32 <= code < 127
-                    return chr(code)
-                text = _REF.sub(ref, text)
-                if bad or "&" in _REF.sub("", html_text[pos:m.start() if m else n]):
-                    return None
-            stack[-1].children.append(text)
-        if m is None:
-            break
-        tag = _TAG.match(html_text, m.start())
-        if tag is None:
-            return None
-        end, name, raw_attrs, selfclose = tag.group(1), tag.group(2).lower(), tag.group(3), tag.group(4)
-        pos = tag.end()
-        if name in UNSAFE or (name in bs4_void) != (name in VOID):
-            return None
-        if end:
-            if raw_attrs.strip() or selfclose or name in VOID or len(stack) == 1 or stack.pop().name != name:
-                return None
-            continue
-        attrs: dict = {}
-        universal, own = multi.get("*", set()), multi.get(name, set())
-        for a in _ATTR.finditer(raw_attrs):
-            key = a.group(1).lower()
-            value = a.group(2) if a.group(2) is not None else (a.group(3) or "")
-            if key in attrs or "&" in value:
-                return None
-            attrs[key] = re.findall(r"\S+", value) if (key in universal or key in own) else value
-        el = _El(name, attrs)
-        stack[-1].children.append(el)
-        if name == "table":
-            tables.append(el)
-        if name in VOID or selfclose:
-            continue
-        if name in RAW_TEXT:
-            close = re.compile(rf"</{name}\s*>", re.I).search(html_text, pos)
-            if close is None or re.search(rf"</{name}\b", html_text[pos:close.start()], re.I):
-                return None
-            el.children.append(_RawText(html_text[pos:close.start()]))
-            pos = close.end()
-            continue
-        stack.append(el)
-    return tables if len(stack) == 1 else None
+                    def ref(r):
+                        nonlocal bad
+                        if r.group(1) is not None:
+                            if r.group(1) not in _PLAIN_REFS:
+                                bad = True
+                            return _PLAIN_REFS.get(r.group(1), "")
+                        code = int(r.group(2))
+                        bad = bad or not 32 <= code < 127
+                        return chr(code)
+                    text = _REF.sub(ref, raw)
+                    if bad or "&" in _REF.sub("", raw):
+                        return None
+                stack[-1].children.append(text)
+            elif kind == "end":
+                stack.pop()
+            elif kind == "start":
+                attrs, selfclose = extra
+                universal, own = multi.get("*", set()), multi.get(name, set())
+                el = _El(name, {k: re.findall(r"\S+", v) if (k in universal or k in own) else v
+                                for k, v in attrs})
+                stack[-1].children.append(el)
+                if name == "table":
+                    tables.append(el)
+                if not (name in VOID or selfclose or name in RAW_TEXT):
+                    stack.append(el)
+            else:                                   # raw text: the element just started
+                el.children.append(_RawText(extra))
+    except _Unsure:
+        return None
+    return tables
 
 
 def _soup_pass(html_text: str, exporter) -> str:
